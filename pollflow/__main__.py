@@ -1,0 +1,3 @@
+from pollflow.cli import entry_point
+
+entry_point()

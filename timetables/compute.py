@@ -1,0 +1,695 @@
+"""Computes a timetable from a definition, a polling day and the dates someone has fixed.
+
+A definition is compiled once per (kind, nation) into a plan: its events in dependency order, each
+rule's calendars resolved. Computing a timetable then walks the plan, choosing for each event the
+rule in force on polling day and placing the event's latest and earliest dates. An event anchored
+to a window (a by-election's close of nominations before the Returning Officer fixes it) is itself
+a window.
+"""
+
+from __future__ import annotations
+
+import calendar as _monthcal
+import datetime as dt
+import heapq
+from dataclasses import dataclass, replace
+from functools import cache
+from operator import attrgetter
+
+from timetables.calendars import registry
+from timetables.definitions import definitions
+from timetables.errors import (
+    DefinitionError,
+    OverrideError,
+    PollDateError,
+    PollflowError,
+)
+from timetables.ids import ElectionId, resolve
+from timetables.model import ElectionRef, Event, EventInfo, Timetable
+from timetables.schema import Definition, Rule, Spec
+from timetables.vocabulary import ORDER_INDEX
+
+DEFAULT_RULES_FROM = dt.date(2015, 1, 1)
+Override = tuple[dt.date, dt.time | None]
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling a definition into a plan
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A compiled Spec: move ``count`` units from an anchor, in one calendar."""
+
+    anchor: str
+    sign: int
+    unit: str  # "working_days" | "days" | "months"
+    count: int
+    calendar: str
+    roll_forward: bool
+
+
+@dataclass(frozen=True)
+class PlanRule:
+    rule: Rule
+    shape: str
+    on: tuple[Step, ...]
+    latest: tuple[Step, ...]
+    earliest: tuple[Step, ...]
+    asap: Step | None
+    default: Step | None
+    calendar: str  # the calendar the rule counts in, shown with the event
+    # Most rules are one count of working days from polling day or from another event (or a
+    # window of two such counts): those take a fast path, as (anchor, calendar, signed count).
+    quick_hi: tuple | None
+    quick_lo: tuple | None
+    unconditional: bool
+    info: EventInfo | None = None  # set once the rule is attached to its event
+    # The fastest path: one count of working days from polling day, as (calendar number in the
+    # plan, signed count).
+    poll_count: tuple[int, int] | None = None
+
+    def applies(self, poll_date: dt.date, photo_id: bool, ballot: tuple[str, str]) -> bool:
+        r = self.rule
+        return (
+            (r.valid_from is None or poll_date >= r.valid_from)
+            and (r.valid_to is None or poll_date <= r.valid_to)
+            and (r.photo_id is None or r.photo_id == photo_id)
+            and (r.ballots is None or ballot[0] in r.ballots or ballot[1] in r.ballots)
+        )
+
+
+@dataclass(frozen=True)
+class PlanEvent:
+    key: str
+    label: str
+    scope: str
+    settable: bool
+    rules: tuple[PlanRule, ...]
+    always: PlanRule | None  # the one rule, where there is one rule with no conditions
+
+    def rule_for(
+        self, poll_date: dt.date, photo_id: bool, ballot: tuple[str, str]
+    ) -> PlanRule | None:
+        if self.always is not None:
+            return self.always
+        for rule in self.rules:
+            if rule.applies(poll_date, photo_id, ballot):
+                return rule
+        return None
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    event: str
+    step: Step
+    is_latest: bool
+    citation: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str
+    nation: str
+    title: str
+    source: str
+    events: tuple[PlanEvent, ...]  # in dependency order, and in the law's order where free
+    checks: tuple[PlanCheck, ...]
+    photo_id_from: dt.date | None
+    rules_from: dt.date
+    poll_calendar: str
+    settable: tuple[str, ...]
+    scopes: dict[str, str]
+    calendars: tuple = ()  # the calendars that poll_count numbers
+
+
+def _calendar_id(definition: Definition, nation: str, name: str, source: str) -> str:
+    seen = []
+    while name in definition.calendars:
+        if name in seen:
+            raise DefinitionError(f"{source}: calendar aliases loop: {' -> '.join(seen)}")
+        seen.append(name)
+        value = definition.calendars[name]
+        if isinstance(value, dict):
+            if nation not in value:
+                raise DefinitionError(f"{source}: calendar '{name}' has no entry for {nation}")
+            value = value[nation]
+        name = value
+    if name not in registry.definitions:
+        raise DefinitionError(
+            f"{source}: unknown calendar '{name}'; calendars are "
+            f"{', '.join(sorted(registry.definitions))} or an alias in 'calendars'"
+        )
+    return name
+
+
+def _step(spec: Spec, definition: Definition, nation: str, source: str) -> Step:
+    unit = next(u for u in ("working_days", "days", "months") if getattr(spec, u) is not None)
+    return Step(
+        anchor=spec.anchor,
+        sign=spec.sign,
+        unit=unit,
+        count=getattr(spec, unit),
+        calendar=_calendar_id(definition, nation, spec.calendar or "timetable", source),
+        roll_forward=spec.roll_forward,
+    )
+
+
+def _dependency_order(anchors: dict[str, list[str]], source: str) -> list[str]:
+    """Events so that every anchor comes before the events placed from it; otherwise in the
+    law's order (vocabulary.EVENT_ORDER), so that sorting by date alone keeps that order."""
+    for key, deps in anchors.items():
+        for anchor in deps:
+            if anchor != "poll" and anchor not in anchors:
+                raise DefinitionError(
+                    f"{source}: event '{key}' is placed from '{anchor}', which the definition "
+                    "does not have"
+                )
+    waiting = {key: {a for a in deps if a != "poll"} for key, deps in anchors.items()}
+    rank = {key: (ORDER_INDEX.get(key, len(ORDER_INDEX)), n) for n, key in enumerate(anchors)}
+    ready = [(rank[k], k) for k, deps in waiting.items() if not deps]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, key = heapq.heappop(ready)
+        order.append(key)
+        for other, deps in waiting.items():
+            if key in deps:
+                deps.discard(key)
+                if not deps:
+                    heapq.heappush(ready, (rank[other], other))
+    if len(order) != len(anchors):
+        stuck = sorted(k for k in anchors if k not in order)
+        raise DefinitionError(
+            f"{source}: events depend on each other in a loop: {', '.join(stuck)}"
+        )
+    return order
+
+
+def _quick(step: Step) -> tuple | None:
+    """(anchor, calendar, signed count) for a count of working days; None for anything else."""
+    if step.unit != "working_days":
+        return None
+    return (step.anchor, registry.get(step.calendar), step.sign * step.count)
+
+
+def _plan_rule(r: Rule, definition: Definition, nation: str, source: str) -> PlanRule:
+    def steps(specs: list[Spec] | None) -> tuple[Step, ...]:
+        return tuple(_step(s, definition, nation, source) for s in specs or ())
+
+    on, latest, earliest = steps(r.on), steps(r.latest), steps(r.earliest)
+    asap = _step(r.asap_after, definition, nation, source) if r.asap_after else None
+    default = _step(r.default, definition, nation, source) if r.default else None
+    main = (on or latest or earliest or (asap or default,))[0]
+    hi_steps = on or latest or ((asap,) if asap else ())
+    lo_steps = on or earliest
+    quick_hi = _quick(hi_steps[0]) if len(hi_steps) == 1 else None
+    quick_lo = _quick(lo_steps[0]) if len(lo_steps) == 1 else None
+    unconditional = (
+        r.valid_from is None and r.valid_to is None and r.photo_id is None and r.ballots is None
+    )
+    return PlanRule(
+        r,
+        r.shape,
+        on,
+        latest,
+        earliest,
+        asap,
+        default,
+        main.calendar,
+        quick_hi,
+        quick_lo,
+        unconditional,
+    )
+
+
+@cache
+def plan_for(kind: str, nation: str) -> Plan:
+    defs = definitions()
+    definition = defs.get(kind, nation)
+    source = defs.file_for(kind, nation)
+
+    def in_force(ev):
+        return [r for r in ev.rules if r.nations is None or nation in r.nations]
+
+    anchors = {
+        key: [s.anchor for r in in_force(ev) for s in r.specs()]
+        for key, ev in definition.events.items()
+    }
+    events = []
+    calendars: list = []
+
+    def attach(pr: PlanRule, key: str, ev) -> PlanRule:
+        poll_count = None
+        q = pr.quick_hi
+        if q is not None and q[0] == "poll" and pr.shape in ("latest", "on", "asap"):
+            if q[1] not in calendars:
+                calendars.append(q[1])
+            poll_count = (calendars.index(q[1]), q[2])
+        info = EventInfo(
+            key, ev.label, pr.rule.citation, pr.rule.basis, pr.calendar, pr.rule.until, ev.settable
+        )
+        return replace(pr, info=info, poll_count=poll_count)
+
+    for key in _dependency_order(anchors, source):
+        ev = definition.events[key]
+        rules = tuple(
+            attach(_plan_rule(r, definition, nation, f"{source}: {key}"), key, ev)
+            for r in in_force(ev)
+        )
+        if rules:
+            always = rules[0] if len(rules) == 1 and rules[0].unconditional else None
+            events.append(PlanEvent(key, ev.label, ev.scope, ev.settable, rules, always))
+    checks = tuple(
+        PlanCheck(
+            c.event, _step(c.spec, definition, nation, source), c.latest is not None, c.citation
+        )
+        for c in definition.checks
+    )
+    return Plan(
+        kind=kind,
+        nation=nation,
+        title=definition.title or kind,
+        source=source,
+        events=tuple(events),
+        checks=checks,
+        photo_id_from=definition.photo_id.get(nation),
+        rules_from=definition.rules_from or DEFAULT_RULES_FROM,
+        poll_calendar=_calendar_id(definition, nation, "timetable", source),
+        settable=tuple(e.key for e in events if e.settable),
+        scopes={e.key: e.scope for e in events},
+        calendars=tuple(calendars),
+    )
+
+
+# Plans hold calendars: rebuild them when the calendars are rebuilt.
+registry.on_reload(plan_for.cache_clear)
+
+
+# ---------------------------------------------------------------------------------------------
+# Computing one election's events
+#
+# While a timetable is computed, each placed event is a tuple (earliest, latest, provisional);
+# for anything but a window the two dates are the same day.
+
+Placed = tuple[dt.date, dt.date, bool]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (or earlier), clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = _monthcal.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))
+
+
+class _Run:
+    """One election's computation: the poll, the events placed so far, and how to place more."""
+
+    def __init__(self, plan: Plan, poll: dt.date):
+        self.plan = plan
+        self.poll = poll
+        self.placed: dict[str, Placed] = {}
+        # Dates within 200 days of polling day cannot reach uncovered bank holidays when the
+        # polling day is this far inside GOV.UK's data, so per-event checks can be skipped.
+        data = registry.data
+        margin = dt.timedelta(days=200)
+        self.check_provisional = not (
+            data.covered_from + margin <= poll <= data.covered_to - margin
+        )
+
+    def move(self, step: Step, use_lo: bool, key: str) -> tuple[dt.date, bool]:
+        """Apply one step from its anchor (the anchor's earliest day if ``use_lo``)."""
+        if step.anchor == "poll":
+            base, provisional = self.poll, False
+        else:
+            anchor = self.placed.get(step.anchor)
+            if anchor is None:
+                plan = self.plan
+                raise DefinitionError(
+                    f"{plan.source}: '{key}' is placed from '{step.anchor}', which does not "
+                    f"apply to a {plan.kind} poll on {self.poll.isoformat()} in {plan.nation}"
+                )
+            base = anchor[0] if use_lo else anchor[1]
+            provisional = anchor[2]
+        cal = registry.get(step.calendar)
+        if step.unit == "working_days":
+            if step.sign < 0:
+                day = cal.working_days_before(base, step.count)
+            else:
+                day = cal.working_days_after(base, step.count)
+            if self.check_provisional and not provisional:
+                provisional = cal.provisional(base, day)
+            return day, provisional
+        if step.unit == "days":
+            day = base + dt.timedelta(days=step.sign * step.count)
+        else:
+            day = add_months(base, step.sign * step.count)
+        if step.roll_forward:
+            rolled = cal.roll_forward(day)
+            if self.check_provisional and not provisional:
+                provisional = cal.provisional(day, rolled)
+            day = rolled
+        return day, provisional
+
+    def span(self, steps: tuple[Step, ...], use_lo: bool, key: str) -> tuple[dt.date, bool]:
+        """The latest (``use_lo``) or earliest date that several steps allow."""
+        day, provisional = self.move(steps[0], use_lo, key)
+        for step in steps[1:]:
+            other, p = self.move(step, use_lo, key)
+            day = max(day, other) if use_lo else min(day, other)
+            provisional = provisional or p
+        return day, provisional
+
+    def place(self, rule: PlanRule, key: str) -> Placed:
+        """Any rule: a fixed day, a deadline, a window, or a day someone chooses."""
+        shape = rule.shape
+        if shape == "on":
+            hi, provisional = self.span(rule.on, False, key)
+            lo, p = self.span(rule.on, True, key)  # a window when placed from a window
+            provisional = provisional or p
+        elif shape in ("latest", "window"):
+            hi, provisional = self.span(rule.latest, False, key)
+            lo = hi
+            if rule.earliest:
+                lo, p = self.span(rule.earliest, True, key)
+                provisional = provisional or p
+        else:  # asap or assumed: one day, from one step
+            hi, provisional = self.move(rule.asap or rule.default, False, key)  # type: ignore[arg-type]
+            lo = hi
+        if lo > hi:
+            raise OverrideError(
+                f"no date is left for {key}: the law allows from {lo.isoformat()} but not later "
+                f"than {hi.isoformat()}, given the dates that have been set"
+            )
+        return lo, hi, provisional
+
+    def override(self, rule: PlanRule, key: str, place: Placed, day: dt.date) -> Placed:
+        """Fix a chosen date, once it is checked against what the law allows."""
+        poll = self.poll
+        lo: dt.date | None = place[0]
+        hi: dt.date | None = place[1]
+        if day > poll and place[1] <= poll:
+            raise OverrideError(
+                f"{key}={day.isoformat()} is after polling day ({poll.isoformat()}): "
+                f"{key} must fall on or before {place[1].isoformat()}"
+            )
+        shape = rule.shape
+        if shape == "assumed":
+            lo = self.span(rule.earliest, True, key)[0] if rule.earliest else None
+            hi = self.span(rule.latest, False, key)[0] if rule.latest else None
+        if shape != "latest" and lo is not None and day < lo:
+            raise OverrideError(
+                f"{key}={day.isoformat()} is earlier than the law allows: the earliest is "
+                f"{lo.isoformat()} ({rule.rule.citation})"
+            )
+        if shape != "asap" and hi is not None and day > hi:
+            raise OverrideError(
+                f"{key}={day.isoformat()} is later than the law allows: the latest is "
+                f"{hi.isoformat()} ({rule.rule.citation})"
+            )
+        cal = registry.get(rule.calendar)
+        if shape != "assumed" and not cal.is_working_day(day):
+            raise OverrideError(
+                f"{key}={day.isoformat()} is not a working day ({cal.why_closed(day)}) in the "
+                f"{cal.title} calendar"
+            )
+        return day, day, False
+
+    def check(self) -> None:
+        """Relations between events that overrides must respect (PER r.1 at by-elections)."""
+        placed = self.placed
+        for check in self.plan.checks:
+            event = placed.get(check.event)
+            if event is None or (check.step.anchor != "poll" and check.step.anchor not in placed):
+                continue
+            bound, _ = self.move(check.step, not check.is_latest, check.event)
+            how = (
+                f"{check.step.count} {check.step.unit.replace('_', ' ')} after "
+                f"{check.step.anchor} ({check.citation})"
+            )
+            if check.is_latest and event[0] > bound:
+                raise OverrideError(
+                    f"{check.event} ({event[0].isoformat()}) is later than the law allows: not "
+                    f"later than {bound.isoformat()}, {how}"
+                )
+            if not check.is_latest and event[1] < bound:
+                raise OverrideError(
+                    f"{check.event} ({event[1].isoformat()}) is earlier than the law allows: "
+                    f"not before {bound.isoformat()}, {how}"
+                )
+
+
+def compute_events(plan: Plan, eid: ElectionId, overrides: dict[str, Override]) -> list[Event]:
+    """Every event that applies to one election, in dependency order."""
+    election_id, poll = eid.raw, eid.poll_date
+    if poll < plan.rules_from:
+        raise PollDateError(
+            f"no rules for a {plan.kind} poll on {poll.isoformat()}: pollflow's rules cover "
+            f"polls from {plan.rules_from.isoformat()}"
+        )
+    poll_calendar = registry.get(plan.poll_calendar)
+    if not poll_calendar.is_working_day(poll):
+        why = poll_calendar.why_closed(poll)
+        raise PollDateError(
+            f"polling day {poll.isoformat()} is not a working day ({why}) in the "
+            f"{poll_calendar.title} calendar; a poll must be held on a working day"
+        )
+    photo_id = plan.photo_id_from is not None and poll >= plan.photo_id_from
+    ballot = (eid.election_type, f"{eid.election_type}.{eid.subtype}")
+    run = _Run(plan, poll)
+    placed = run.placed
+    check_provisional = run.check_provisional
+    fromordinal = dt.date.fromordinal
+    # Where polling day is a working day of a calendar, the nth working day before or after it
+    # is working[position + n]: one index per event.
+    positions = [cal.position(poll) for cal in plan.calendars]
+
+    def quick(step: tuple, use_lo: bool) -> tuple[dt.date, bool]:
+        """A count of working days from polling day or from an event already placed."""
+        anchor, cal, count = step
+        if anchor == "poll":
+            base, provisional = poll, False
+        else:
+            base_lo, base_hi, provisional = placed[anchor]
+            base = base_lo if use_lo else base_hi
+        if count < 0:
+            day = cal.working_days_before(base, -count)
+        elif count > 0:
+            day = cal.working_days_after(base, count)
+        else:
+            day = base
+        return day, provisional or (check_provisional and cal.provisional(base, day))
+
+    out: list[Event] = []
+    for event in plan.events:
+        rule = event.always or event.rule_for(poll, photo_id, ballot)
+        if rule is None:
+            continue
+        key = event.key
+        shape = rule.shape
+        poll_count = rule.poll_count
+        if poll_count is not None and positions[poll_count[0]] is not None:
+            working, position = positions[poll_count[0]]
+            day = fromordinal(working[position + poll_count[1]])
+            placed[key] = place = (
+                day,
+                day,
+                check_provisional and plan.calendars[poll_count[0]].provisional(poll, day),
+            )
+            if not overrides:
+                out.append(
+                    Event(rule.info, day, rule.rule.time, None, place[2], election_id, shape, False)
+                )
+                continue
+        q_hi, q_lo = rule.quick_hi, rule.quick_lo
+        try:
+            if q_hi is None or (q_lo is None and shape in ("on", "window")):
+                raise KeyError(key)
+            hi, provisional = quick(q_hi, False)
+            lo = hi
+            if shape in ("on", "window"):
+                lo, p = quick(q_lo, True)  # an "on" placed from a window is a window
+                provisional = provisional or p
+            place = (lo, hi, provisional) if lo <= hi else run.place(rule, key)
+        except KeyError:  # not a plain count, or an anchor that does not apply: the full path
+            place = run.place(rule, key)
+        time = rule.rule.time
+        value = overrides.get(key) if overrides else None
+        if value is not None:
+            place = run.override(rule, key, place, value[0])
+            time = value[1] or time
+            shape = "on"
+        placed[key] = place
+        lo, hi, provisional = place
+        if lo < hi:
+            if shape != "asap":
+                shape = "window"
+        else:
+            lo = None
+        out.append(
+            Event(rule.info, hi, time, lo, provisional, election_id, shape, value is not None)
+        )
+    if plan.checks:
+        run.check()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Timetables, single and combined
+
+
+def _combined_sort_key(event: Event) -> tuple:
+    return (event.date, ORDER_INDEX.get(event.key, len(ORDER_INDEX)), event.election_id or "")
+
+
+def sort_events(events: list[Event], combined: bool = False) -> list[Event]:
+    """By date, then in the law's order of events on one day.
+
+    One election's events come out of the plan in the law's order already, so a stable sort by
+    date keeps it; a combined poll's need the full key.
+    """
+    if combined:
+        return sorted(events, key=_combined_sort_key)
+    return sorted(events, key=_by_date)
+
+
+_by_date = attrgetter("date")
+
+
+def parse_override(key: str, value: object) -> Override:
+    """``2025-04-03`` or ``2025-04-03T16:00`` (or a date or datetime) as a date and a time."""
+    if isinstance(value, dt.datetime):
+        return value.date(), value.time().replace(second=0, microsecond=0)
+    if isinstance(value, dt.date):
+        return value, None
+    text = str(value).strip()
+    try:
+        if "T" in text:
+            day, _, clock = text.partition("T")
+            return dt.date.fromisoformat(day), dt.time.fromisoformat(clock)
+        return dt.date.fromisoformat(text), None
+    except ValueError as exc:
+        raise OverrideError(
+            f"{key}={text} is not a date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        ) from exc
+
+
+def _warnings(events: list[Event]) -> list[str]:
+    """Say loudly which dates are provisional and which rest on unconfirmed rule text."""
+    flagged = [e for e in events if e.provisional or e.basis == "unconfirmed"]
+    if not flagged:
+        return []
+    warnings = []
+    provisional = list(dict.fromkeys(e.key for e in flagged if e.provisional))
+    if provisional:
+        through = registry.data.covered_to.isoformat()
+        warnings.append(
+            f"{len(provisional)} event(s) ({', '.join(provisional)}) depend on bank holidays "
+            f"after {through}, which GOV.UK has not yet published: they are computed from the "
+            "holidays package and marked provisional. Run `pollflow holidays refresh` once "
+            "GOV.UK publishes them."
+        )
+    unconfirmed = list(dict.fromkeys(e.key for e in flagged if e.basis == "unconfirmed"))
+    if unconfirmed:
+        warnings.append(
+            f"the rule text behind {', '.join(unconfirmed)} has not been confirmed in "
+            "legislation: check these dates against the instrument for this poll"
+        )
+    return warnings
+
+
+def merge_combined(per_election: list[tuple[str, list[Event], dict[str, str]]]) -> list[Event]:
+    """One list for a combined poll: poll-wide events once where every election agrees."""
+    scope: dict[str, str] = {}
+    by_key: dict[str, list[Event]] = {}
+    for _, events, scopes in per_election:
+        for event in events:
+            by_key.setdefault(event.key, []).append(event)
+            scope[event.key] = scopes[event.key]
+    merged: list[Event] = []
+    count = len(per_election)
+    for key, events in by_key.items():
+        same = {(e.date, e.time, e.earliest) for e in events}
+        if scope[key] == "poll" and len(events) == count and len(same) == 1:
+            merged.append(
+                replace(events[0], election_id=None, provisional=any(e.provisional for e in events))
+            )
+        else:
+            merged.extend(events)
+    return merged
+
+
+def timetable_for(
+    election_id: str | list[str] | tuple[str, ...],
+    nation: str | None = None,
+    kind: str | None = None,
+    overrides: dict[str, object] | None = None,
+) -> Timetable:
+    """The timetable of one poll, or of several combined on one polling day.
+
+    ``overrides`` fixes dates someone chooses (``{"close_of_nominations": "2025-04-03T16:00"}``);
+    events placed from them move with them.
+    """
+    ids = [election_id] if isinstance(election_id, str) else list(election_id)
+    if not ids:
+        raise PollflowError("give at least one election id")
+    defs = definitions()
+    parsed_overrides = {k: parse_override(k, v) for k, v in (overrides or {}).items()}
+    results = []
+    for raw in ids:
+        resolved = resolve(raw, kind=kind, nation=nation, known_kinds=defs.kinds)
+        plan = plan_for(resolved.kind, resolved.nation)
+        results.append((resolved, plan))
+    dates = {r.election_id.poll_date for r, _ in results}
+    if len(dates) > 1:
+        raise PollDateError(
+            "combined polls share one polling day; these ids are for "
+            + ", ".join(f"{r.election_id.raw} ({r.election_id.poll_date})" for r, _ in results)
+        )
+    if len({r.election_id.raw for r, _ in results}) != len(results):
+        raise PollflowError("the same election id is given twice")
+    if parsed_overrides:
+        _check_override_keys(parsed_overrides, [p for _, p in results])
+
+    warnings: list[str] = []
+    per_election = []
+    for resolved, plan in results:
+        mine = {k: v for k, v in parsed_overrides.items() if k in plan.settable}
+        events = compute_events(plan, resolved.election_id, mine)
+        warnings.extend(resolved.warnings)
+        per_election.append((resolved.election_id.raw, events, plan.scopes))
+    events = per_election[0][1] if len(per_election) == 1 else merge_combined(per_election)
+    events = sort_events(events, combined=len(per_election) > 1)
+    warnings.extend(_warnings(events))
+    first, first_plan = results[0]
+    refs = tuple(ElectionRef(r.election_id.raw, r.kind, r.nation, p.title) for r, p in results)
+    combined = len(results) > 1
+    return Timetable(
+        election_id="+".join(r.election_id.raw for r, _ in results),
+        kind="combined" if combined else first.kind,
+        nation=first.nation,
+        poll_date=first.election_id.poll_date,
+        title=" + ".join(p.title for _, p in results) if combined else first_plan.title,
+        events=tuple(events),
+        warnings=tuple(dict.fromkeys(warnings)),
+        elections=refs,
+    )
+
+
+def _check_override_keys(overrides: dict[str, Override], plans: list[Plan]) -> None:
+    settable = sorted({k for p in plans for k in p.settable})
+    known = {e.key for p in plans for e in p.events}
+    for key in overrides:
+        if key in settable:
+            continue
+        kinds = ", ".join(sorted({p.kind for p in plans}))
+        if key in known:
+            raise OverrideError(
+                f"{key} cannot be set for a {kinds} poll: the law fixes it from polling day; "
+                f"the dates you can set are {', '.join(settable) or 'none'}"
+            )
+        raise OverrideError(
+            f"unknown key '{key}' for a {kinds} poll: the dates you can set are "
+            f"{', '.join(settable) or 'none'}"
+        )

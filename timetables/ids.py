@@ -1,0 +1,204 @@
+"""Democracy Club election ids, and the kind of poll and nation each one means.
+
+An id is ``TYPE[.SUBTYPE][.ORGANISATION[.DIVISION]][.by].YYYY-MM-DD``: ``parl.2024-07-04``,
+``local.hart.2026-05-07``, ``parl.runcorn-and-helsby.by.2025-05-01``, ``sp.c.2026-05-07``,
+``gla.c.barnet-and-camden.2024-05-02``, ``mayor.london.2024-05-02``. Where an id cannot say which
+kind of poll it is (a parish or a principal council; a local-authority or combined-authority mayor)
+``--kind`` says; where it cannot say which nation, ``--nation`` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import yaml
+
+from timetables import paths
+from timetables.errors import InvalidElectionIdError, NationError, UnknownKindError
+from timetables.vocabulary import NATIONS
+
+ID_PATTERN = re.compile(
+    r"^(?P<type>[a-z]+)(?P<middle>(?:\.[a-z0-9-]+)*?)(?P<by>\.by)?\.(?P<date>\d{4}-\d{2}-\d{2})$"
+)
+ID_FORM = "TYPE[.ORGANISATION[.DIVISION]][.by].YYYY-MM-DD, for example local.hart.2026-05-07"
+
+# Election types (the first part of an id) and the kinds of poll each can be.
+KINDS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "parl": ("parl", "parl-by"),
+    "local": ("local", "parish", "community"),
+    "mayor": ("la-mayor", "ca-mayor", "gla"),
+    "gla": ("gla",),
+    "pcc": ("pcc",),
+    "senedd": ("senedd",),
+    "naw": ("senedd",),
+    "sp": ("sp",),
+    "nia": ("nia",),
+    "ref": ("ref", "ref-local"),
+    "recall": ("recall",),
+}
+# Sub-types Democracy Club puts before the organisation (constituency, region, Assembly-wide).
+SUBTYPES = {"sp": {"c", "r"}, "gla": {"c", "a"}, "senedd": {"c", "r"}, "naw": {"c", "r"}}
+# Kinds whose nation must be given: no default would be right for most users.
+NATION_REQUIRED = {"parl-by", "recall"}
+# Kinds that default to England's timetable, with a warning where other nations differ.
+NATION_DEFAULT_WARNING = {
+    "parl": "no --nation given: showing England's timetable; registration and absent-vote "
+    "deadlines differ in Scotland and Northern Ireland (pass --nation)",
+    "ref": "no --nation given: showing England's timetable; absent-vote deadlines differ in "
+    "Northern Ireland (pass --nation)",
+}
+
+
+@dataclass(slots=True)
+class ElectionId:
+    raw: str
+    election_type: str
+    subtype: str | None
+    organisation: str | None
+    division: str | None
+    by_election: bool
+    poll_date: dt.date
+
+
+def parse_election_id(raw: str) -> ElectionId:
+    text = raw.strip()
+    match = ID_PATTERN.match(text)
+    if not match:
+        raise InvalidElectionIdError(f"election id '{raw}' is malformed: expected {ID_FORM}")
+    election_type = match["type"]
+    if election_type not in KINDS_BY_TYPE:
+        raise InvalidElectionIdError(
+            f"election id '{raw}' has unknown type '{election_type}': allowed types are "
+            f"{', '.join(sorted(KINDS_BY_TYPE))}"
+        )
+    try:
+        poll_date = dt.date.fromisoformat(match["date"])
+    except ValueError as exc:
+        raise InvalidElectionIdError(
+            f"election id '{raw}' ends in '{match['date']}', which is not a real date"
+        ) from exc
+    parts = [p for p in match["middle"].split(".") if p]
+    subtype = None
+    if parts and parts[0] in SUBTYPES.get(election_type, ()):
+        subtype = parts.pop(0)
+    if len(parts) > 2:
+        raise InvalidElectionIdError(f"election id '{raw}' has too many parts: expected {ID_FORM}")
+    return ElectionId(
+        raw=text,
+        election_type=election_type,
+        subtype=subtype,
+        organisation=parts[0] if parts else None,
+        division=parts[1] if len(parts) > 1 else None,
+        by_election=bool(match["by"]),
+        poll_date=poll_date,
+    )
+
+
+@cache
+def _gazetteer() -> dict[str, object]:
+    return yaml.safe_load(paths.BUNDLED_COUNCILS.read_text(encoding="utf-8"))
+
+
+def council_nation(slug: str) -> str | None:
+    """The nation of a council outside England, by its Democracy Club slug."""
+    for nation in ("wales", "scotland", "northern-ireland"):
+        if slug in _gazetteer()[nation]:
+            return nation
+    return None
+
+
+def is_combined_authority(slug: str) -> bool:
+    base = re.sub(r"-(ca|cca)$", "", slug)
+    return slug != base or base in _gazetteer()["combined_authorities"]
+
+
+@dataclass(slots=True)
+class Resolved:
+    """An id with the kind and nation it stands for, and anything assumed on the way."""
+
+    election_id: ElectionId
+    kind: str
+    nation: str
+    warnings: tuple[str, ...]
+
+
+def _kind_for(eid: ElectionId, kind: str | None, warnings: list[str]) -> str:
+    allowed = KINDS_BY_TYPE[eid.election_type]
+    if kind is not None:
+        if kind not in allowed:
+            raise UnknownKindError(
+                f"--kind {kind} does not fit '{eid.raw}': a '{eid.election_type}' id can be "
+                f"{', '.join(allowed)}"
+            )
+        if kind == "parl" and eid.by_election:
+            raise UnknownKindError(
+                f"--kind parl does not fit '{eid.raw}': the id is a by-election (parl-by)"
+            )
+        return kind
+    match eid.election_type:
+        case "parl":
+            return "parl-by" if eid.by_election else "parl"
+        case "mayor":
+            if eid.organisation == "london":
+                return "gla"
+            if eid.organisation and is_combined_authority(eid.organisation):
+                return "ca-mayor"
+            warnings.append(
+                f"'{eid.organisation}' is not a known combined authority: taken as a "
+                "local-authority mayor (pass --kind ca-mayor if it is one)"
+            )
+            return "la-mayor"
+        case "ref":
+            return "ref" if eid.organisation is None else "ref-local"
+        case _:
+            return allowed[0]
+
+
+def resolve(
+    raw: str, kind: str | None = None, nation: str | None = None, known_kinds=None
+) -> Resolved:
+    """The kind of poll and the nation an id stands for, or a clear error."""
+    eid = parse_election_id(raw)
+    warnings: list[str] = []
+    if kind is not None and known_kinds is not None and kind not in known_kinds:
+        raise UnknownKindError(f"unknown kind '{kind}': kinds are {', '.join(sorted(known_kinds))}")
+    chosen = _kind_for(eid, kind, warnings)
+    nations = known_kinds[chosen].nations if known_kinds else NATIONS
+    if nation is not None and nation not in NATIONS:
+        raise NationError(f"unknown nation '{nation}': nations are {', '.join(NATIONS)}")
+
+    if eid.election_type == "local" and eid.organisation:
+        gazetteer_nation = council_nation(eid.organisation)
+        if nation and gazetteer_nation and nation != gazetteer_nation:
+            raise NationError(
+                f"'{eid.organisation}' is a council in {gazetteer_nation}, not {nation}"
+            )
+        if nation is None and len(nations) > 1:
+            nation = gazetteer_nation
+            if nation is None:
+                nation = "england"
+                warnings.append(
+                    f"'{eid.organisation}' is not a Welsh, Scottish or Northern Irish council: "
+                    "taken to be in England (pass --nation to say otherwise)"
+                )
+
+    if nation is None:
+        if len(nations) == 1:
+            nation = nations[0]
+        elif chosen in NATION_REQUIRED or (chosen == "local" and not eid.organisation):
+            raise NationError(
+                f"'{eid.raw}' needs --nation: a {chosen} poll's timetable depends on the "
+                f"part of the UK it is in ({', '.join(nations)})"
+            )
+        else:
+            nation = "england"
+            if chosen in NATION_DEFAULT_WARNING:
+                warnings.append(NATION_DEFAULT_WARNING[chosen])
+    if nation not in nations:
+        raise NationError(
+            f"a {chosen} poll cannot be in {nation}: it is held in {', '.join(nations)}"
+        )
+    return Resolved(eid, chosen, nation, tuple(warnings))

@@ -1,0 +1,243 @@
+"""Pydantic models of the timetable definition files (``definitions/*.yaml``).
+
+A definition names a kind of poll, the nations it covers, the calendars its rules count in, and its
+events. Each event has one or more rules; the first rule whose conditions (poll dates, nations,
+photo ID) fit the poll is the one in force. A rule says when the event falls:
+
+- ``on_day``: a fixed day (polling day, dissolution);
+- ``latest``: a deadline ("not later than"), optionally with ``earliest`` for a window;
+- ``asap_after``: "as soon as practicable after" another event;
+- ``default`` with ``earliest``/``latest``: a date someone chooses (the declaration of result),
+  shown at its usual date until it is set.
+
+A ``Spec`` places a date relative to polling day or another event, in working days of a calendar,
+calendar days (optionally rolled forward off a dies non) or months.
+
+``python -m timetables.schema`` prints the JSON Schema, published as
+``definitions/definition.schema.json`` so an editor can check a file as it is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+Nation = Literal["england", "wales", "scotland", "northern-ireland"]
+Basis = Literal["legislation", "electoral-commission", "derived", "unconfirmed"]
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _time(value: object) -> object:
+    if isinstance(value, int):  # YAML reads an unquoted 16:00 as a sexagesimal integer
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    if isinstance(value, str):
+        if not TIME_PATTERN.match(value):
+            raise ValueError(f"time '{value}' is not HH:MM (00:00 to 23:59)")
+        return dt.time.fromisoformat(value)
+    return value
+
+
+TimeOfDay = Annotated[dt.time, BeforeValidator(_time)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Spec(Strict):
+    """Where a date falls: a count of units before or after polling day or another event."""
+
+    before: str | None = Field(None, description="'poll' or the key of an earlier event")
+    after: str | None = Field(None, description="'poll' or the key of another event")
+    working_days: int | None = Field(None, ge=0)
+    days: int | None = Field(None, ge=0, description="calendar days")
+    months: int | None = Field(None, ge=0, description="calendar months")
+    calendar: str | None = Field(
+        None,
+        description="a calendar id, or an alias the definition maps to one "
+        "(timetable, registration, absent_vote, expenses); default: timetable",
+    )
+    roll_forward: bool = Field(
+        False, description="move a last day that is not a working day to the next working day"
+    )
+
+    @model_validator(mode="after")
+    def _one_anchor_one_unit(self) -> Spec:
+        if (self.before is None) == (self.after is None):
+            raise ValueError("give exactly one of 'before' or 'after'")
+        units = [u for u in ("working_days", "days", "months") if getattr(self, u) is not None]
+        if len(units) != 1:
+            raise ValueError("give exactly one of 'working_days', 'days' or 'months'")
+        if self.roll_forward and self.working_days is not None:
+            raise ValueError("'roll_forward' applies to 'days' or 'months', not 'working_days'")
+        return self
+
+    @property
+    def anchor(self) -> str:
+        return self.before if self.before is not None else self.after  # type: ignore[return-value]
+
+    @property
+    def sign(self) -> int:
+        return -1 if self.before is not None else 1
+
+
+def _as_list(value: object) -> object:
+    if value is None or isinstance(value, list):
+        return value
+    return [value]
+
+
+SpecList = Annotated[list[Spec], BeforeValidator(_as_list)]
+
+
+class Rule(Strict):
+    """One version of an event's rule, with the conditions under which it is in force."""
+
+    valid_from: dt.date | None = Field(
+        None, alias="from", description="first polling day the rule applies to"
+    )
+    valid_to: dt.date | None = Field(
+        None, alias="to", description="last polling day the rule applies to"
+    )
+    nations: list[Nation] | None = Field(None, description="nations the rule applies in")
+    photo_id: bool | None = Field(
+        None, description="true: only where photo ID is required; false: only where it is not"
+    )
+    ballots: list[str] | None = Field(
+        None,
+        description="id types or TYPE.SUBTYPE the rule applies to (e.g. 'mayor', 'gla.a'); "
+        "default: every ballot of the kind",
+    )
+    time: TimeOfDay | None = Field(None, description="time of day (HH:MM), where the law gives one")
+    until: TimeOfDay | None = Field(None, description="end time, for a span such as polling hours")
+    on: SpecList | None = Field(None, alias="on_day", description="a fixed day")
+    latest: SpecList | None = None
+    earliest: SpecList | None = None
+    asap_after: Spec | None = None
+    default: Spec | None = Field(
+        None, description="the usual date of a chosen date, shown until it is set"
+    )
+    citation: str = Field(min_length=5)
+    basis: Basis = "legislation"
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Rule:
+        shapes = [
+            self.on is not None,
+            self.default is None and (self.latest is not None or self.earliest is not None),
+            self.asap_after is not None,
+            self.default is not None,
+        ]
+        if sum(shapes) != 1:
+            raise ValueError(
+                "a rule gives exactly one of: 'on_day'; 'latest' (with optional 'earliest'); "
+                "'asap_after'; or 'default' (with optional 'earliest'/'latest')"
+            )
+        if self.earliest is not None and self.latest is None and self.default is None:
+            raise ValueError("'earliest' needs 'latest' (a window) or 'default'")
+        if self.valid_from and self.valid_to and self.valid_from > self.valid_to:
+            raise ValueError("'from' is after 'to'")
+        return self
+
+    @property
+    def shape(self) -> str:
+        if self.on is not None:
+            return "on"
+        if self.asap_after is not None:
+            return "asap"
+        if self.default is not None:
+            return "assumed"
+        return "window" if self.earliest is not None else "latest"
+
+    def specs(self) -> list[Spec]:
+        found: list[Spec] = []
+        for group in (self.on, self.latest, self.earliest):
+            found.extend(group or [])
+        found.extend(s for s in (self.asap_after, self.default) if s is not None)
+        return found
+
+
+class EventDef(Strict):
+    """A timetable event: its label and the rules that place it."""
+
+    label: str = Field(min_length=3)
+    scope: Literal["poll", "election"] = Field(
+        "poll",
+        description="'election': each election of a combined poll keeps its own copy; "
+        "'poll': shared when every election agrees",
+    )
+    settable: bool = Field(False, description="a date the Returning Officer (or ERO) fixes")
+    rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        """Rule fields beside the label: the one rule, or defaults for every listed rule."""
+        if not isinstance(data, dict):
+            return data
+        own = {k: v for k, v in data.items() if k in ("label", "scope", "settable", "rules")}
+        shared = {k: v for k, v in data.items() if k not in own}
+        if "rules" not in data:
+            return {**own, "rules": [shared]}
+        rules = data["rules"]
+        if shared and isinstance(rules, list):
+            own["rules"] = [{**shared, **r} if isinstance(r, dict) else r for r in rules]
+        return own
+
+
+class Check(Strict):
+    """A relation between two events that overrides must respect (e.g. by-election nominations)."""
+
+    event: str
+    latest: Spec | None = None
+    earliest: Spec | None = None
+    citation: str
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Check:
+        if (self.latest is None) == (self.earliest is None):
+            raise ValueError("a check gives exactly one of 'latest' or 'earliest'")
+        return self
+
+    @property
+    def spec(self) -> Spec:
+        return self.latest or self.earliest  # type: ignore[return-value]
+
+
+CalendarRef = str | dict[Nation, str]
+
+
+class Definition(Strict):
+    """One kind of poll (or a shared base file, whose name starts with an underscore)."""
+
+    kind: str | None = Field(None, pattern=r"^[a-z][a-z-]*$")
+    title: str | None = None
+    nations: list[Nation] | None = None
+    extends: str | None = Field(None, description="base file this one builds on")
+    legislation: list[str] = Field(default_factory=list)
+    rules_from: dt.date | None = Field(
+        None, description="earliest polling day the definition's rules are known for"
+    )
+    calendars: dict[str, CalendarRef] = Field(default_factory=dict)
+    photo_id: dict[Nation, dt.date] = Field(
+        default_factory=dict,
+        description="nations where voters must show photo ID, from which polling day",
+    )
+    events: dict[Annotated[str, Field(pattern=KEY_PATTERN)], EventDef | None] = Field(
+        default_factory=dict, description="events; null removes one the base file defines"
+    )
+    checks: list[Check] = Field(default_factory=list)
+
+
+def json_schema() -> dict:
+    return Definition.model_json_schema(by_alias=True)
+
+
+if __name__ == "__main__":
+    print(json.dumps(json_schema(), indent=2, sort_keys=True))
