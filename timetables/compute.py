@@ -100,21 +100,12 @@ class PlanEvent:
 
 
 @dataclass(frozen=True)
-class PlanCheck:
-    event: str
-    step: Step
-    is_latest: bool
-    citation: str
-
-
-@dataclass(frozen=True)
 class Plan:
     kind: str
     nation: str
     title: str
     source: str
     events: tuple[PlanEvent, ...]  # in dependency order, and in the law's order where free
-    checks: tuple[PlanCheck, ...]
     photo_id_from: dt.date | None
     rules_from: dt.date
     poll_calendar: str
@@ -260,19 +251,12 @@ def plan_for(kind: str, nation: str) -> Plan:
         if rules:
             always = rules[0] if len(rules) == 1 and rules[0].unconditional else None
             events.append(PlanEvent(key, ev.label, ev.scope, ev.settable, rules, always))
-    checks = tuple(
-        PlanCheck(
-            c.event, _step(c.spec, definition, nation, source), c.latest is not None, c.citation
-        )
-        for c in definition.checks
-    )
     return Plan(
         kind=kind,
         nation=nation,
         title=definition.title or kind,
         source=source,
         events=tuple(events),
-        checks=checks,
         photo_id_from=definition.photo_id.get(nation),
         rules_from=definition.rules_from or DEFAULT_RULES_FROM,
         poll_calendar=_calendar_id(definition, nation, "timetable", source),
@@ -416,29 +400,6 @@ class _Run:
             )
         return day, day, False
 
-    def check(self) -> None:
-        """Relations between events that overrides must respect (PER r.1 at by-elections)."""
-        placed = self.placed
-        for check in self.plan.checks:
-            event = placed.get(check.event)
-            if event is None or (check.step.anchor != "poll" and check.step.anchor not in placed):
-                continue
-            bound, _ = self.move(check.step, not check.is_latest, check.event)
-            how = (
-                f"{check.step.count} {check.step.unit.replace('_', ' ')} after "
-                f"{check.step.anchor} ({check.citation})"
-            )
-            if check.is_latest and event[0] > bound:
-                raise OverrideError(
-                    f"{check.event} ({event[0].isoformat()}) is later than the law allows: not "
-                    f"later than {bound.isoformat()}, {how}"
-                )
-            if not check.is_latest and event[1] < bound:
-                raise OverrideError(
-                    f"{check.event} ({event[1].isoformat()}) is earlier than the law allows: "
-                    f"not before {bound.isoformat()}, {how}"
-                )
-
 
 def compute_events(plan: Plan, eid: ElectionId, overrides: dict[str, Override]) -> list[Event]:
     """Every event that applies to one election, in dependency order."""
@@ -530,8 +491,6 @@ def compute_events(plan: Plan, eid: ElectionId, overrides: dict[str, Override]) 
         out.append(
             Event(rule.info, hi, time, lo, provisional, election_id, shape, value is not None)
         )
-    if plan.checks:
-        run.check()
     return out
 
 

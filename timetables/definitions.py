@@ -61,7 +61,6 @@ def merge(base: Definition, child: Definition) -> Definition:
             "calendars": {**base.calendars, **child.calendars},
             "photo_id": child.photo_id or base.photo_id,
             "events": {k: v for k, v in events.items() if v is not None},
-            "checks": [*base.checks, *child.checks],
         }
     )
 

@@ -191,25 +191,6 @@ class EventDef(Strict):
         return own
 
 
-class Check(Strict):
-    """A relation between two events that overrides must respect (e.g. by-election nominations)."""
-
-    event: str
-    latest: Spec | None = None
-    earliest: Spec | None = None
-    citation: str
-
-    @model_validator(mode="after")
-    def _one_bound(self) -> Check:
-        if (self.latest is None) == (self.earliest is None):
-            raise ValueError("a check gives exactly one of 'latest' or 'earliest'")
-        return self
-
-    @property
-    def spec(self) -> Spec:
-        return self.latest or self.earliest  # type: ignore[return-value]
-
-
 CalendarRef = str | dict[Nation, str]
 
 
@@ -232,7 +213,6 @@ class Definition(Strict):
     events: dict[Annotated[str, Field(pattern=KEY_PATTERN)], EventDef | None] = Field(
         default_factory=dict, description="events; null removes one the base file defines"
     )
-    checks: list[Check] = Field(default_factory=list)
 
 
 def json_schema() -> dict:
