@@ -32,7 +32,8 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 schema: $(STAMP)
-	$(BIN)/python -m timetables.schema > timetables/definitions/definition.schema.json
+	$(BIN)/python -c 'from timetables.schema import json_schema_text as t; print(t(), end="")' \
+		> timetables/definitions/definition.schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

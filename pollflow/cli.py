@@ -12,7 +12,6 @@ import os
 import sys
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
@@ -199,17 +198,19 @@ def demo() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command; turn every error into one readable line."""
     command = typer.main.get_command(app)
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        command.main(args=argv, prog_name="pollflow", standalone_mode=False)
+        command.main(args=args or ["--help"], prog_name="pollflow", standalone_mode=False)
         return 0
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:  # usage errors: unknown option, missing argument
-        print(f"pollflow: error: {exc.format_message()}", file=sys.stderr)
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("pollflow: aborted", file=sys.stderr)
         return 130
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        print(f"pollflow: error: {message}", file=sys.stderr)
+        return getattr(exc, "exit_code", 2)
     except PollflowError as exc:
         print(f"pollflow: error: {exc}", file=sys.stderr)
         return 2

@@ -61,10 +61,10 @@ def refresh(url: str | None = None, timeout: float = 30.0) -> RefreshReport:
         response = requests.get(url, timeout=timeout, headers={"Accept": "application/json"})
         response.raise_for_status()
         raw = response.json()
+    except requests.JSONDecodeError as exc:  # before RequestException, which it also is
+        raise BankHolidayDataError(f"{url} did not return JSON: {exc}") from exc
     except requests.RequestException as exc:
         raise PollflowError(f"cannot fetch bank holidays from {url}: {exc}") from exc
-    except ValueError as exc:
-        raise BankHolidayDataError(f"{url} did not return JSON: {exc}") from exc
     fetched = parse_bank_holidays(raw, url)
     current = calendars.load_bank_holidays()
 

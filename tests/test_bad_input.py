@@ -76,8 +76,9 @@ def test_polls_before_the_rules_pollflow_holds():
 
 def test_unknown_override_key_names_the_settable_ones():
     with pytest.raises(OverrideError, match="unknown key 'nominations'.*close_of_nominations"):
-        timetable_for("parl.x.by.2025-05-01", nation="england",
-                      overrides={"nominations": "2025-04-03"})
+        timetable_for(
+            "parl.x.by.2025-05-01", nation="england", overrides={"nominations": "2025-04-03"}
+        )
 
 
 def test_statutory_dates_cannot_be_overridden():
@@ -87,14 +88,22 @@ def test_statutory_dates_cannot_be_overridden():
 
 def test_override_after_polling_day():
     with pytest.raises(OverrideError, match="after polling day \\(2025-05-01\\)"):
-        timetable_for("parl.x.by.2025-05-01", nation="england",
-                      overrides={"close_of_nominations": "2025-05-02"})
+        timetable_for(
+            "parl.x.by.2025-05-01",
+            nation="england",
+            overrides={"close_of_nominations": "2025-05-02"},
+        )
 
 
 def test_override_outside_the_window_the_law_allows():
-    with pytest.raises(OverrideError, match="earlier than the law allows: the earliest is 2025-04-02"):
-        timetable_for("parl.x.by.2025-05-01", nation="england",
-                      overrides={"close_of_nominations": "2025-03-28"})
+    with pytest.raises(
+        OverrideError, match="earlier than the law allows: the earliest is 2025-04-02"
+    ):
+        timetable_for(
+            "parl.x.by.2025-05-01",
+            nation="england",
+            overrides={"close_of_nominations": "2025-03-28"},
+        )
     with pytest.raises(OverrideError, match="later than the law allows: the latest is 2026-03-30"):
         timetable_for("local.hart.2026-05-07", overrides={"notice_of_election": "2026-03-31"})
 

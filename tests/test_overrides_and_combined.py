@@ -36,7 +36,10 @@ def test_events_placed_from_a_set_date_move_with_it():
     )
     close = tt["close_of_nominations"]
     assert (close.date, close.time, close.bound, close.overridden) == (
-        D("2025-04-03"), dt.time(16), "on", True
+        D("2025-04-03"),
+        dt.time(16),
+        "on",
+        True,
     )
     assert tt["withdrawals"].date == D("2025-04-03") and tt["withdrawals"].earliest is None
     assert tt["first_interim_notice"].date == D("2025-04-03")

@@ -1,8 +1,8 @@
 """Real published timetables, pinned event by event.
 
-Every date here was published for a real poll (sources in ../shared/domain/uk-statutory-timetables.md
-§12 and the sections named in each test); a failure means pollflow would have given an officer a
-wrong statutory date.
+Every date here was published for a real poll (sources in the domain notes,
+../shared/domain/uk-statutory-timetables.md §12 and the sections each test names); a failure means
+pollflow would have given an officer a wrong statutory date.
 """
 
 import datetime as dt
@@ -345,3 +345,19 @@ def test_senedd_7_may_2026_nominations_closed_9_april():
     assert "vac" not in tt
     earlier = timetable_for("senedd.2021-05-06")
     assert "SI 2007/236" in earlier["close_of_nominations"].citation
+
+
+def test_northern_ireland_council_elections_18_may_2023():
+    """EC timetable for the NI local elections moved to 18 May by the coronation holiday."""
+    tt = timetable_for("local.belfast.2023-05-18")
+    assert tt.nation == "northern-ireland"
+    expect(tt, "notice_of_election", "2023-04-11")
+    expect(tt, "close_of_nominations", "2023-04-24", "13:00")
+    expect(tt, "withdrawals", "2023-04-24", "13:00")
+    expect(tt, "sopn", "2023-04-24", "18:00")
+    expect(tt, "postal_vote", "2023-04-26", "17:00")
+    expect(tt, "proxy", "2023-04-26", "17:00")
+    expect(tt, "registration", "2023-04-28", "23:59")
+    expect(tt, "electoral_identity_card", "2023-05-05")
+    expect(tt, "poll", "2023-05-18", "07:00")
+    assert "vac" not in tt

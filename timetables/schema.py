@@ -13,8 +13,8 @@ photo ID) fit the poll is the one in force. A rule says when the event falls:
 A ``Spec`` places a date relative to polling day or another event, in working days of a calendar,
 calendar days (optionally rolled forward off a dies non) or months.
 
-``python -m timetables.schema`` prints the JSON Schema, published as
-``definitions/definition.schema.json`` so an editor can check a file as it is written.
+``make schema`` writes the JSON Schema to ``definitions/definition.schema.json``, so an editor
+can check a definition file as it is written; a test keeps the published copy current.
 """
 
 from __future__ import annotations
@@ -219,5 +219,5 @@ def json_schema() -> dict:
     return Definition.model_json_schema(by_alias=True)
 
 
-if __name__ == "__main__":
-    print(json.dumps(json_schema(), indent=2, sort_keys=True))
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"

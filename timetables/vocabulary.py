@@ -24,6 +24,7 @@ EVENT_ORDER: tuple[str, ...] = (
     "postal_vote",
     "proxy",
     "vac",
+    "electoral_identity_card",
     "notice_of_poll",
     "polling_stations_notice",
     "final_notice_of_alteration",
