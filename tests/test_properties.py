@@ -131,3 +131,20 @@ def test_every_event_cites_its_source_and_pre_poll_events_fall_before_polling_da
         assert event.label and event.calendar
         if event.key not in after_poll:
             assert event.date < tt["poll"].date, event.key  # a recall's "poll" is six weeks
+
+
+@PROPERTY
+@given(polls())
+def test_the_fast_path_and_the_full_path_agree(poll):
+    """Counts from polling day take a fast path; forcing every event down the full path (as for
+    polls near the end of GOV.UK's data) must give the same timetable."""
+    from unittest import mock
+
+    from timetables import compute as engine
+
+    fast = compute(poll)
+    with mock.patch.object(engine, "needs_provisional_checks", return_value=True):
+        full = compute(poll)
+    assert [(e.key, e.date, e.earliest, e.time, e.bound) for e in fast.events] == [
+        (e.key, e.date, e.earliest, e.time, e.bound) for e in full.events
+    ]

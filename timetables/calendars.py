@@ -206,6 +206,7 @@ class Calendar:
         rank[self._last - self._first + 1] = len(working)
         self._working = working
         self._rank = rank
+        self._dates: list[dt.date] | None = None  # the working days as dates, built when asked
         self._covered = (covered_from.toordinal(), covered_to.toordinal())
 
     def __repr__(self) -> str:
@@ -228,15 +229,17 @@ class Calendar:
             )
         return dt.date.fromordinal(self._working[position])
 
-    def position(self, day: dt.date) -> tuple[array, int] | None:
-        """The working days as ordinals and ``day``'s place among them, if it is a working day
-        well inside the range: then ``working[place + n]`` is the nth working day after it (n > 0)
-        or before it (n < 0)."""
+    def position(self, day: dt.date) -> tuple[list[dt.date], int] | None:
+        """The working days, and ``day``'s place among them if it is a working day well inside
+        the range: then ``days[place + n]`` is the nth working day after it (n > 0) or before it
+        (n < 0). A timetable's many counts from one polling day are one index each."""
         i = self._index(day)
         place = self._rank[i]
         if self._rank[i + 1] == place or not 100 <= place < len(self._working) - 100:
             return None
-        return self._working, place
+        if self._dates is None:
+            self._dates = [dt.date.fromordinal(o) for o in self._working]
+        return self._dates, place
 
     def is_working_day(self, day: dt.date) -> bool:
         i = self._index(day)

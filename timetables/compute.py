@@ -9,10 +9,11 @@ a window.
 
 from __future__ import annotations
 
+import bisect
 import calendar as _monthcal
 import datetime as dt
 import heapq
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from operator import attrgetter
 
@@ -112,6 +113,44 @@ class Plan:
     settable: tuple[str, ...]
     scopes: dict[str, str]
     calendars: tuple = ()  # the calendars that poll_count numbers
+    poll_position: int = 0  # where the poll's own calendar is among them
+    # Polling days on which some rule starts or stops applying, and the rules in force between
+    # them (by photo ID and ballot too), worked out once per era.
+    boundaries: tuple[dt.date, ...] = ()
+    selections: dict = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rules in force for one era of a plan: (position, event, rule) in dependency order,
+    and apart, the ones counted in working days from polling day, with what building their
+    events needs."""
+
+    rules: tuple[tuple[int, PlanEvent, PlanRule], ...]
+    from_poll: tuple[tuple, ...]
+    others: tuple[tuple[int, PlanEvent, PlanRule], ...]
+    unconfirmed: bool  # some rule in force rests on rule text not seen in legislation
+
+
+def select_rules(plan: Plan, poll: dt.date, photo_id: bool, eid: ElectionId) -> Selection:
+    key = (bisect.bisect_right(plan.boundaries, poll), photo_id, eid.election_type, eid.subtype)
+    found = plan.selections.get(key)
+    if found is None:
+        ballot = (eid.election_type, f"{eid.election_type}.{eid.subtype}")
+        chosen = []
+        for event in plan.events:
+            rule = event.rule_for(poll, photo_id, ballot)
+            if rule is not None:
+                chosen.append((len(chosen), event, rule))
+        from_poll = tuple(
+            (i, rule.info, rule.rule.time, rule.shape, *rule.poll_count)
+            for i, _, rule in chosen
+            if rule.poll_count is not None
+        )
+        others = tuple(c for c in chosen if c[2].poll_count is None)
+        unconfirmed = any(rule.rule.basis == "unconfirmed" for *_, rule in chosen)
+        found = plan.selections[key] = Selection(tuple(chosen), from_poll, others, unconfirmed)
+    return found
 
 
 def _calendar_id(definition: Definition, nation: str, name: str, source: str) -> str:
@@ -177,11 +216,21 @@ def _dependency_order(anchors: dict[str, list[str]], source: str) -> list[str]:
     return order
 
 
-def _quick(step: Step) -> tuple | None:
-    """(anchor, calendar, signed count) for a count of working days; None for anything else."""
-    if step.unit != "working_days":
-        return None
-    return (step.anchor, registry.get(step.calendar), step.sign * step.count)
+WORKING_DAYS, DAYS, MONTHS = 0, 1, 2
+UNIT_CODES = {"working_days": WORKING_DAYS, "days": DAYS, "months": MONTHS}
+
+
+def _quick(step: Step) -> tuple:
+    """A step as (anchor, calendar, unit code, signed count, roll forward), for the fast path;
+    a count of calendar days as a timedelta, ready to add."""
+    count = step.sign * step.count
+    return (
+        step.anchor,
+        registry.get(step.calendar),
+        UNIT_CODES[step.unit],
+        dt.timedelta(days=count) if step.unit == "days" else count,
+        step.roll_forward,
+    )
 
 
 def _plan_rule(r: Rule, definition: Definition, nation: str, source: str) -> PlanRule:
@@ -192,8 +241,13 @@ def _plan_rule(r: Rule, definition: Definition, nation: str, source: str) -> Pla
     asap = _step(r.asap_after, definition, nation, source) if r.asap_after else None
     default = _step(r.default, definition, nation, source) if r.default else None
     main = (on or latest or earliest or (asap or default,))[0]
-    hi_steps = on or latest or ((asap,) if asap else ())
-    lo_steps = on or earliest
+    if r.shape == "assumed":
+        hi_steps, lo_steps = (default,), ()
+    elif r.shape == "asap":
+        hi_steps, lo_steps = (asap,), ()
+    else:
+        hi_steps, lo_steps = on or latest, on or earliest
+    # The fast path takes a single step for each bound; a bound set by several takes the full one.
     quick_hi = _quick(hi_steps[0]) if len(hi_steps) == 1 else None
     quick_lo = _quick(lo_steps[0]) if len(lo_steps) == 1 else None
     unconditional = (
@@ -233,10 +287,15 @@ def plan_for(kind: str, nation: str) -> Plan:
     def attach(pr: PlanRule, key: str, ev) -> PlanRule:
         poll_count = None
         q = pr.quick_hi
-        if q is not None and q[0] == "poll" and pr.shape in ("latest", "on", "asap"):
+        if (
+            q is not None
+            and q[0] == "poll"
+            and q[2] == WORKING_DAYS
+            and pr.shape in ("latest", "on", "asap")
+        ):
             if q[1] not in calendars:
                 calendars.append(q[1])
-            poll_count = (calendars.index(q[1]), q[2])
+            poll_count = (calendars.index(q[1]), q[3])
         info = EventInfo(
             key, ev.label, pr.rule.citation, pr.rule.basis, pr.calendar, pr.rule.until, ev.settable
         )
@@ -251,6 +310,9 @@ def plan_for(kind: str, nation: str) -> Plan:
         if rules:
             always = rules[0] if len(rules) == 1 and rules[0].unconditional else None
             events.append(PlanEvent(key, ev.label, ev.scope, ev.settable, rules, always))
+    poll_calendar = _calendar_id(definition, nation, "timetable", source)
+    if registry.get(poll_calendar) not in calendars:
+        calendars.append(registry.get(poll_calendar))
     return Plan(
         kind=kind,
         nation=nation,
@@ -259,10 +321,22 @@ def plan_for(kind: str, nation: str) -> Plan:
         events=tuple(events),
         photo_id_from=definition.photo_id.get(nation),
         rules_from=definition.rules_from or DEFAULT_RULES_FROM,
-        poll_calendar=_calendar_id(definition, nation, "timetable", source),
+        poll_calendar=poll_calendar,
+        poll_position=calendars.index(registry.get(poll_calendar)),
         settable=tuple(e.key for e in events if e.settable),
         scopes={e.key: e.scope for e in events},
         calendars=tuple(calendars),
+        boundaries=tuple(
+            sorted(
+                {r.rule.valid_from for e in events for r in e.rules if r.rule.valid_from}
+                | {
+                    r.rule.valid_to + dt.timedelta(days=1)
+                    for e in events
+                    for r in e.rules
+                    if r.rule.valid_to
+                }
+            )
+        ),
     )
 
 
@@ -287,6 +361,22 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, min(day.day, last))
 
 
+@cache
+def _safe_polls() -> tuple[dt.date, dt.date]:
+    """Polling days far enough inside GOV.UK's data that no date counted from them (all within
+    200 days) can reach a bank holiday it does not cover."""
+    data, margin = registry.data, dt.timedelta(days=200)
+    return data.covered_from + margin, data.covered_to - margin
+
+
+registry.on_reload(_safe_polls.cache_clear)
+
+
+def needs_provisional_checks(poll: dt.date) -> bool:
+    safe_from, safe_to = _safe_polls()
+    return not safe_from <= poll <= safe_to
+
+
 class _Run:
     """One election's computation: the poll, the events placed so far, and how to place more."""
 
@@ -294,13 +384,7 @@ class _Run:
         self.plan = plan
         self.poll = poll
         self.placed: dict[str, Placed] = {}
-        # Dates within 200 days of polling day cannot reach uncovered bank holidays when the
-        # polling day is this far inside GOV.UK's data, so per-event checks can be skipped.
-        data = registry.data
-        margin = dt.timedelta(days=200)
-        self.check_provisional = not (
-            data.covered_from + margin <= poll <= data.covered_to - margin
-        )
+        self.check_provisional = needs_provisional_checks(poll)
 
     def move(self, step: Step, use_lo: bool, key: str) -> tuple[dt.date, bool]:
         """Apply one step from its anchor (the anchor's earliest day if ``use_lo``)."""
@@ -401,75 +485,76 @@ class _Run:
         return day, day, False
 
 
-def compute_events(plan: Plan, eid: ElectionId, overrides: dict[str, Override]) -> list[Event]:
-    """Every event that applies to one election, in dependency order."""
+def compute_events(
+    plan: Plan, eid: ElectionId, overrides: dict[str, Override]
+) -> tuple[list[Event], bool]:
+    """Every event that applies to one election, in dependency order, and whether any of them
+    may be provisional or rest on unconfirmed rule text (so that warnings are worth looking for).
+    """
     election_id, poll = eid.raw, eid.poll_date
     if poll < plan.rules_from:
         raise PollDateError(
             f"no rules for a {plan.kind} poll on {poll.isoformat()}: pollflow's rules cover "
             f"polls from {plan.rules_from.isoformat()}"
         )
-    poll_calendar = registry.get(plan.poll_calendar)
-    if not poll_calendar.is_working_day(poll):
-        why = poll_calendar.why_closed(poll)
-        raise PollDateError(
-            f"polling day {poll.isoformat()} is not a working day ({why}) in the "
-            f"{poll_calendar.title} calendar; a poll must be held on a working day"
-        )
+    positions = [cal.position(poll) for cal in plan.calendars]
+    if positions[plan.poll_position] is None:  # not a working day, or near the calendar's edge
+        poll_calendar = registry.get(plan.poll_calendar)
+        if not poll_calendar.is_working_day(poll):
+            why = poll_calendar.why_closed(poll)
+            raise PollDateError(
+                f"polling day {poll.isoformat()} is not a working day ({why}) in the "
+                f"{poll_calendar.title} calendar; a poll must be held on a working day"
+            )
     photo_id = plan.photo_id_from is not None and poll >= plan.photo_id_from
-    ballot = (eid.election_type, f"{eid.election_type}.{eid.subtype}")
+    selection = select_rules(plan, poll, photo_id, eid)
     run = _Run(plan, poll)
     placed = run.placed
     check_provisional = run.check_provisional
-    fromordinal = dt.date.fromordinal
-    # Where polling day is a working day of a calendar, the nth working day before or after it
-    # is working[position + n]: one index per event.
-    positions = [cal.position(poll) for cal in plan.calendars]
+    out: list[Event | None] = [None] * len(selection.rules)
+    rest = selection.rules
+    if not overrides and not check_provisional and None not in positions:
+        # Phase 1: every event counted in working days from polling day: one index each.
+        for index, info, time, shape, cal_index, count in selection.from_poll:
+            dates, position = positions[cal_index]
+            day = dates[position + count]
+            placed[info.key] = (day, day, False)
+            out[index] = Event(info, day, time, None, False, election_id, shape, False)
+        rest = selection.others
 
     def quick(step: tuple, use_lo: bool) -> tuple[dt.date, bool]:
-        """A count of working days from polling day or from an event already placed."""
-        anchor, cal, count = step
+        """One step from polling day or from an event already placed."""
+        anchor, cal, unit, count, roll = step
         if anchor == "poll":
             base, provisional = poll, False
         else:
             base_lo, base_hi, provisional = placed[anchor]
             base = base_lo if use_lo else base_hi
-        if count < 0:
-            day = cal.working_days_before(base, -count)
-        elif count > 0:
-            day = cal.working_days_after(base, count)
-        else:
-            day = base
-        return day, provisional or (check_provisional and cal.provisional(base, day))
+        if unit == WORKING_DAYS:
+            if count < 0:
+                day = cal.working_days_before(base, -count)
+            elif count > 0:
+                day = cal.working_days_after(base, count)
+            else:
+                day = base
+            return day, provisional or (check_provisional and cal.provisional(base, day))
+        day = base + count if unit == DAYS else add_months(base, count)
+        if roll:
+            rolled = cal.roll_forward(day)
+            return rolled, provisional or (check_provisional and cal.provisional(day, rolled))
+        return day, provisional
 
-    out: list[Event] = []
-    for event in plan.events:
-        rule = event.always or event.rule_for(poll, photo_id, ballot)
-        if rule is None:
-            continue
+    # Phase 2: everything else, in dependency order.
+    for index, event, rule in rest:
         key = event.key
         shape = rule.shape
-        poll_count = rule.poll_count
-        if poll_count is not None and positions[poll_count[0]] is not None:
-            working, position = positions[poll_count[0]]
-            day = fromordinal(working[position + poll_count[1]])
-            placed[key] = place = (
-                day,
-                day,
-                check_provisional and plan.calendars[poll_count[0]].provisional(poll, day),
-            )
-            if not overrides:
-                out.append(
-                    Event(rule.info, day, rule.rule.time, None, place[2], election_id, shape, False)
-                )
-                continue
         q_hi, q_lo = rule.quick_hi, rule.quick_lo
         try:
             if q_hi is None or (q_lo is None and shape in ("on", "window")):
                 raise KeyError(key)
             hi, provisional = quick(q_hi, False)
             lo = hi
-            if shape in ("on", "window"):
+            if q_lo is not None:
                 lo, p = quick(q_lo, True)  # an "on" placed from a window is a window
                 provisional = provisional or p
             place = (lo, hi, provisional) if lo <= hi else run.place(rule, key)
@@ -488,10 +573,10 @@ def compute_events(plan: Plan, eid: ElectionId, overrides: dict[str, Override]) 
                 shape = "window"
         else:
             lo = None
-        out.append(
-            Event(rule.info, hi, time, lo, provisional, election_id, shape, value is not None)
+        out[index] = Event(
+            rule.info, hi, time, lo, provisional, election_id, shape, value is not None
         )
-    return out
+    return out, check_provisional or selection.unconfirmed  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -536,7 +621,7 @@ def parse_override(key: str, value: object) -> Override:
 
 def _warnings(events: list[Event]) -> list[str]:
     """Say loudly which dates are provisional and which rest on unconfirmed rule text."""
-    flagged = [e for e in events if e.provisional or e.basis == "unconfirmed"]
+    flagged = [e for e in events if e.provisional or e.info.basis == "unconfirmed"]
     if not flagged:
         return []
     warnings = []
@@ -549,7 +634,7 @@ def _warnings(events: list[Event]) -> list[str]:
             "holidays package and marked provisional. Run `pollflow holidays refresh` once "
             "GOV.UK publishes them."
         )
-    unconfirmed = list(dict.fromkeys(e.key for e in flagged if e.basis == "unconfirmed"))
+    unconfirmed = list(dict.fromkeys(e.key for e in flagged if e.info.basis == "unconfirmed"))
     if unconfirmed:
         warnings.append(
             f"the rule text behind {', '.join(unconfirmed)} has not been confirmed in "
@@ -593,46 +678,67 @@ def timetable_for(
     ids = [election_id] if isinstance(election_id, str) else list(election_id)
     if not ids:
         raise PollflowError("give at least one election id")
-    defs = definitions()
-    parsed_overrides = {k: parse_override(k, v) for k, v in (overrides or {}).items()}
+    parsed = {k: parse_override(k, v) for k, v in overrides.items()} if overrides else {}
+    known = definitions().kinds
     results = []
     for raw in ids:
-        resolved = resolve(raw, kind=kind, nation=nation, known_kinds=defs.kinds)
-        plan = plan_for(resolved.kind, resolved.nation)
-        results.append((resolved, plan))
-    dates = {r.election_id.poll_date for r, _ in results}
-    if len(dates) > 1:
+        resolved = resolve(raw, kind=kind, nation=nation, known_kinds=known)
+        results.append((resolved, plan_for(resolved.kind, resolved.nation)))
+    if parsed:
+        _check_override_keys(parsed, [plan for _, plan in results])
+    if len(results) == 1:
+        return _single(*results[0], parsed)
+    return _combined(results, parsed)
+
+
+def _single(resolved, plan: Plan, overrides: dict[str, Override]) -> Timetable:
+    eid = resolved.election_id
+    events, may_warn = compute_events(plan, eid, overrides)
+    events.sort(key=_by_date)  # stable: the plan's order (the law's) within a day
+    warnings = list(resolved.warnings)
+    if may_warn:
+        warnings += _warnings(events)
+    return Timetable(
+        election_id=eid.raw,
+        kind=resolved.kind,
+        nation=resolved.nation,
+        poll_date=eid.poll_date,
+        title=plan.title,
+        events=tuple(events),
+        warnings=tuple(warnings),
+        elections=(ElectionRef(eid.raw, resolved.kind, resolved.nation, plan.title),),
+    )
+
+
+def _combined(results: list, overrides: dict[str, Override]) -> Timetable:
+    if len({r.election_id.poll_date for r, _ in results}) > 1:
         raise PollDateError(
             "combined polls share one polling day; these ids are for "
             + ", ".join(f"{r.election_id.raw} ({r.election_id.poll_date})" for r, _ in results)
         )
     if len({r.election_id.raw for r, _ in results}) != len(results):
         raise PollflowError("the same election id is given twice")
-    if parsed_overrides:
-        _check_override_keys(parsed_overrides, [p for _, p in results])
-
     warnings: list[str] = []
     per_election = []
     for resolved, plan in results:
-        mine = {k: v for k, v in parsed_overrides.items() if k in plan.settable}
-        events = compute_events(plan, resolved.election_id, mine)
+        mine = {k: v for k, v in overrides.items() if k in plan.settable}
+        events, _ = compute_events(plan, resolved.election_id, mine)
         warnings.extend(resolved.warnings)
         per_election.append((resolved.election_id.raw, events, plan.scopes))
-    events = per_election[0][1] if len(per_election) == 1 else merge_combined(per_election)
-    events = sort_events(events, combined=len(per_election) > 1)
+    events = sort_events(merge_combined(per_election), combined=True)
     warnings.extend(_warnings(events))
-    first, first_plan = results[0]
-    refs = tuple(ElectionRef(r.election_id.raw, r.kind, r.nation, p.title) for r, p in results)
-    combined = len(results) > 1
+    first = results[0][0]
     return Timetable(
         election_id="+".join(r.election_id.raw for r, _ in results),
-        kind="combined" if combined else first.kind,
+        kind="combined",
         nation=first.nation,
         poll_date=first.election_id.poll_date,
-        title=" + ".join(p.title for _, p in results) if combined else first_plan.title,
+        title=" + ".join(p.title for _, p in results),
         events=tuple(events),
         warnings=tuple(dict.fromkeys(warnings)),
-        elections=refs,
+        elections=tuple(
+            ElectionRef(r.election_id.raw, r.kind, r.nation, p.title) for r, p in results
+        ),
     )
 
 

@@ -20,9 +20,7 @@ from timetables import paths
 from timetables.errors import InvalidElectionIdError, NationError, UnknownKindError
 from timetables.vocabulary import NATIONS
 
-ID_PATTERN = re.compile(
-    r"^(?P<type>[a-z]+)(?P<middle>(?:\.[a-z0-9-]+)*?)(?P<by>\.by)?\.(?P<date>\d{4}-\d{2}-\d{2})$"
-)
+ID_PATTERN = re.compile(r"[a-z]+(?:\.[a-z0-9-]+)*\.\d{4}-\d{2}-\d{2}")
 ID_FORM = "TYPE[.ORGANISATION[.DIVISION]][.by].YYYY-MM-DD, for example local.hart.2026-05-07"
 
 # Election types (the first part of an id) and the kinds of poll each can be.
@@ -65,22 +63,23 @@ class ElectionId:
 
 def parse_election_id(raw: str) -> ElectionId:
     text = raw.strip()
-    match = ID_PATTERN.match(text)
-    if not match:
+    if not ID_PATTERN.fullmatch(text):
         raise InvalidElectionIdError(f"election id '{raw}' is malformed: expected {ID_FORM}")
-    election_type = match["type"]
+    election_type, *parts, date_text = text.split(".")
     if election_type not in KINDS_BY_TYPE:
         raise InvalidElectionIdError(
             f"election id '{raw}' has unknown type '{election_type}': allowed types are "
             f"{', '.join(sorted(KINDS_BY_TYPE))}"
         )
     try:
-        poll_date = dt.date.fromisoformat(match["date"])
+        poll_date = dt.date.fromisoformat(date_text)
     except ValueError as exc:
         raise InvalidElectionIdError(
-            f"election id '{raw}' ends in '{match['date']}', which is not a real date"
+            f"election id '{raw}' ends in '{date_text}', which is not a real date"
         ) from exc
-    parts = [p for p in match["middle"].split(".") if p]
+    by_election = bool(parts) and parts[-1] == "by"
+    if by_election:
+        parts.pop()
     subtype = None
     if parts and parts[0] in SUBTYPES.get(election_type, ()):
         subtype = parts.pop(0)
@@ -92,27 +91,31 @@ def parse_election_id(raw: str) -> ElectionId:
         subtype=subtype,
         organisation=parts[0] if parts else None,
         division=parts[1] if len(parts) > 1 else None,
-        by_election=bool(match["by"]),
+        by_election=by_election,
         poll_date=poll_date,
     )
 
 
 @cache
-def _gazetteer() -> dict[str, object]:
-    return yaml.safe_load(paths.BUNDLED_COUNCILS.read_text(encoding="utf-8"))
+def _gazetteer() -> tuple[dict[str, str], frozenset[str]]:
+    """Council slug -> nation (outside England), and combined authority slugs."""
+    data = yaml.safe_load(paths.BUNDLED_COUNCILS.read_text(encoding="utf-8"))
+    nations = {
+        slug: nation
+        for nation in ("wales", "scotland", "northern-ireland")
+        for slug in data[nation]
+    }
+    return nations, frozenset(data["combined_authorities"])
 
 
 def council_nation(slug: str) -> str | None:
     """The nation of a council outside England, by its Democracy Club slug."""
-    for nation in ("wales", "scotland", "northern-ireland"):
-        if slug in _gazetteer()[nation]:
-            return nation
-    return None
+    return _gazetteer()[0].get(slug)
 
 
 def is_combined_authority(slug: str) -> bool:
     base = re.sub(r"-(ca|cca)$", "", slug)
-    return slug != base or base in _gazetteer()["combined_authorities"]
+    return slug != base or base in _gazetteer()[1]
 
 
 @dataclass(slots=True)
