@@ -102,13 +102,24 @@ def kinds() -> None:
 
     from timetables.definitions import definitions
 
-    table = Table(title="Kinds of poll", title_justify="left")
+    defs = definitions()
+    table = Table(title="Kinds of poll (--kind), by definition file", title_justify="left")
     table.add_column("Kind", no_wrap=True)
-    table.add_column("Poll")
     table.add_column("Nations")
+    table.add_column("Poll")
     table.add_column("Legislation", style="dim")
-    for info in sorted(definitions().kinds.values(), key=lambda k: k.kind):
-        table.add_row(info.kind, info.title, ", ".join(info.nations), "\n".join(info.legislation))
+    table.add_column("File", style="dim", no_wrap=True)
+    for info in sorted(defs.kinds.values(), key=lambda k: k.kind):
+        for name in info.files:
+            nations = [n for n in info.nations if defs.file_for(info.kind, n) == name]
+            definition = defs.get(info.kind, nations[0])
+            table.add_row(
+                info.kind,
+                ", ".join(nations),
+                definition.title or info.kind,
+                "\n".join(definition.legislation),
+                name,
+            )
     console().print(table)
 
 
