@@ -52,12 +52,19 @@ def parse_sets(values: list[str] | None) -> dict[str, str]:
 
 
 NationOption = Annotated[
-    str | None,
-    typer.Option("--nation", help="england, wales, scotland or northern-ireland"),
+    list[str] | None,
+    typer.Option(
+        "--nation",
+        help="england, wales, scotland or northern-ireland; once for all ids, or once per id",
+    ),
 ]
 KindOption = Annotated[
-    str | None,
-    typer.Option("--kind", help="what an id cannot say: parish, community, la-mayor, ca-mayor..."),
+    list[str] | None,
+    typer.Option(
+        "--kind",
+        help="what an id cannot say (parish, community, la-mayor, ca-mayor...); "
+        "once for all ids, or once per id",
+    ),
 ]
 SetOption = Annotated[
     list[str] | None,

@@ -664,14 +664,30 @@ def merge_combined(per_election: list[tuple[str, list[Event], dict[str, str]]]) 
     return merged
 
 
+def per_id(value: str | list | tuple | None, ids: list[str], name: str) -> list:
+    """One value for every id, or one per id in order (``--kind local --kind parish``)."""
+    if value is None or isinstance(value, str):
+        return [value] * len(ids)
+    values = list(value)
+    if len(values) == 1:
+        return values * len(ids)
+    if len(values) != len(ids):
+        raise PollflowError(
+            f"give --{name} once for every id, or once per id in the same order: "
+            f"{len(values)} given for {len(ids)} ids"
+        )
+    return values
+
+
 def timetable_for(
     election_id: str | list[str] | tuple[str, ...],
-    nation: str | None = None,
-    kind: str | None = None,
+    nation: str | list[str | None] | None = None,
+    kind: str | list[str | None] | None = None,
     overrides: dict[str, object] | None = None,
 ) -> Timetable:
     """The timetable of one poll, or of several combined on one polling day.
 
+    ``kind`` and ``nation`` apply to every id, or give one per id (a list in the ids' order).
     ``overrides`` fixes dates someone chooses (``{"close_of_nominations": "2025-04-03T16:00"}``);
     events placed from them move with them.
     """
@@ -681,8 +697,9 @@ def timetable_for(
     parsed = {k: parse_override(k, v) for k, v in overrides.items()} if overrides else {}
     known = definitions().kinds
     results = []
-    for raw in ids:
-        resolved = resolve(raw, kind=kind, nation=nation, known_kinds=known)
+    kinds, nations = per_id(kind, ids, "kind"), per_id(nation, ids, "nation")
+    for raw, one_kind, one_nation in zip(ids, kinds, nations, strict=True):
+        resolved = resolve(raw, kind=one_kind, nation=one_nation, known_kinds=known)
         results.append((resolved, plan_for(resolved.kind, resolved.nation)))
     if parsed:
         _check_override_keys(parsed, [plan for _, plan in results])

@@ -53,8 +53,10 @@ def read_definition(path: Path) -> Definition:
 def merge(base: Definition, child: Definition) -> Definition:
     """The child's fields over the base's; events merged by key, null removing one."""
     events = {**base.events, **child.events}
+    tasks = {**base.tasks, **child.tasks}
     return child.model_copy(
         update={
+            "tasks": {k: v for k, v in tasks.items() if v is not None},
             "title": child.title or base.title,
             "legislation": child.legislation or base.legislation,
             "rules_from": child.rules_from or base.rules_from,
@@ -71,7 +73,10 @@ def _resolved(name: str, raw: dict[str, Definition], seen: tuple[str, ...] = ())
     definition = raw[name]
     if definition.extends is None:
         return definition.model_copy(
-            update={"events": {k: v for k, v in definition.events.items() if v is not None}}
+            update={
+                "events": {k: v for k, v in definition.events.items() if v is not None},
+                "tasks": {k: v for k, v in definition.tasks.items() if v is not None},
+            }
         )
     if definition.extends not in raw:
         raise DefinitionError(

@@ -85,6 +85,9 @@ class Spec(Strict):
     def sign(self) -> int:
         return -1 if self.before is not None else 1
 
+    def count_is_zero(self) -> bool:
+        return not (self.working_days or self.days or self.months)
+
 
 def _as_list(value: object) -> object:
     if value is None or isinstance(value, list):
@@ -191,6 +194,64 @@ class EventDef(Strict):
         return own
 
 
+Role = Literal[
+    "returning-officer",
+    "deputy-returning-officer",
+    "electoral-services-manager",
+    "electoral-services-officer",
+    "electoral-registration-officer",
+    "staffing-officer",
+    "postal-votes-officer",
+    "finance-officer",
+]
+
+
+class TaskDef(Strict):
+    """Work around the statutory events: who does it, when it is due, what it waits for."""
+
+    title: str = Field(min_length=3)
+    description: str | None = None
+    owner: Role = Field(description="the role the work is assigned to")
+    due: Spec = Field(
+        description="when it is due: from polling day, a statutory event, or another task"
+    )
+    time: TimeOfDay | None = Field(
+        None,
+        description="time of day it is due; default: the event's own time when due on the "
+        "event's day, else 17:00",
+    )
+    depends_on: list[Annotated[str, Field(pattern=KEY_PATTERN)]] = Field(default_factory=list)
+    reminders: list[Annotated[int, Field(ge=0, le=60)]] = Field(
+        default_factory=lambda: [5, 1, 0],
+        description="working days before it is due to remind its owner (0: on the day)",
+    )
+    signoff: bool = Field(
+        False, description="completing it needs a named Returning Officer or deputy"
+    )
+    event: str | None = Field(None, description="the statutory event this work delivers")
+
+
+class TaskChange(Strict):
+    """An overlay's change to a catalogue task: only the fields it gives change."""
+
+    title: str | None = Field(None, min_length=3)
+    description: str | None = None
+    owner: Role | None = None
+    due: Spec | None = None
+    time: TimeOfDay | None = None
+    depends_on: list[Annotated[str, Field(pattern=KEY_PATTERN)]] | None = None
+    reminders: list[Annotated[int, Field(ge=0, le=60)]] | None = None
+    signoff: bool | None = None
+
+
+class Overlay(Strict):
+    """A council's own changes to the work catalogue, without touching the statutory files."""
+
+    add: dict[Annotated[str, Field(pattern=KEY_PATTERN)], TaskDef] = Field(default_factory=dict)
+    change: dict[str, TaskChange] = Field(default_factory=dict)
+    remove: list[str] = Field(default_factory=list)
+
+
 CalendarRef = str | dict[Nation, str]
 
 
@@ -212,6 +273,9 @@ class Definition(Strict):
     )
     events: dict[Annotated[str, Field(pattern=KEY_PATTERN)], EventDef | None] = Field(
         default_factory=dict, description="events; null removes one the base file defines"
+    )
+    tasks: dict[Annotated[str, Field(pattern=KEY_PATTERN)], TaskDef | None] = Field(
+        default_factory=dict, description="the work catalogue; null removes a base file's task"
     )
 
 

@@ -1,0 +1,25 @@
+"""Aware datetimes everywhere: the store keeps UTC, people read Europe/London."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def local(moment: dt.datetime | None) -> dt.datetime | None:
+    """An aware datetime in Europe/London (as officers read it)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: pollflow needs aware ones")
+    return moment.astimezone(LONDON)
+
+
+def london(day: dt.date, at: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, at, tzinfo=LONDON)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(LONDON)

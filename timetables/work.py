@@ -1,0 +1,256 @@
+"""The work around a timetable: tasks with owners, due dates, dependencies and reminders.
+
+Each definition declares a catalogue of tasks beside its statutory events; a council's overlay file
+adds, changes or removes tasks without touching the statutory definitions. A task is due counting
+from polling day, from a statutory event, or from another task. A task counted from an event that
+does not apply to the poll is left out, and the tasks that waited for it no longer wait. At a
+combined poll a task counted from an event each election keeps for itself (publishing its
+statement of persons nominated, say) becomes one task per election.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import ValidationError
+
+from timetables.calendars import Calendar, registry
+from timetables.compute import add_months, plan_for
+from timetables.definitions import definitions
+from timetables.errors import DefinitionError, PollflowError
+from timetables.model import Event, Timetable
+from timetables.schema import Overlay, TaskDef
+
+LONDON = ZoneInfo("Europe/London")
+DEFAULT_DUE_TIME = dt.time(17, 0)
+REMINDER_TIME = dt.time(9, 0)
+ON_THE_DAY_TIME = dt.time(8, 0)
+
+
+class OverlayError(PollflowError):
+    """An overlay file that is invalid, or that names tasks the catalogue does not have."""
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    key: str  # the catalogue key, with ":<election id>" where a combined poll has one per election
+    task: str  # the catalogue key
+    title: str
+    description: str | None
+    owner_role: str
+    due: dt.datetime  # aware, Europe/London
+    anchor: str
+    event_key: str | None
+    election_id: str | None
+    depends_on: tuple[str, ...]
+    reminders: tuple[tuple[str, dt.datetime], ...]  # (label, when)
+    needs_signoff: bool
+    source: str  # catalogue | overlay
+
+
+def load_overlay(path: str | Path) -> Overlay:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Overlay.model_validate(raw)
+    except OSError as exc:
+        raise OverlayError(f"cannot read overlay {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise OverlayError(f"{path} is not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise OverlayError(f"{path.name}: {problems}") from exc
+
+
+def catalogue(tt: Timetable) -> dict[str, TaskDef]:
+    """The tasks the definitions of every election in the timetable declare."""
+    defs = definitions()
+    tasks: dict[str, TaskDef] = {}
+    for election in tt.elections:
+        for key, task in defs.get(election.kind, election.nation).tasks.items():
+            tasks.setdefault(key, task)
+    return tasks
+
+
+def apply_overlay(
+    tasks: dict[str, TaskDef], overlay: Overlay | None
+) -> dict[str, tuple[TaskDef, str]]:
+    """The catalogue with a council's changes: every key it names must be one the catalogue has."""
+    result = {key: (task, "catalogue") for key, task in tasks.items()}
+    if overlay is None:
+        return result
+    known = ", ".join(sorted(tasks))
+    for key in overlay.remove:
+        if key not in result:
+            raise OverlayError(f"overlay removes unknown task '{key}': tasks are {known}")
+        del result[key]
+    for key, change in overlay.change.items():
+        if key not in result:
+            raise OverlayError(f"overlay changes unknown task '{key}': tasks are {known}")
+        task, _ = result[key]
+        update = change.model_dump(exclude_unset=True)
+        result[key] = (task.model_copy(update=update), "overlay")
+    for key, task in overlay.add.items():
+        if key in tasks:
+            raise OverlayError(
+                f"overlay adds task '{key}', which the catalogue already has: "
+                "use 'change' to alter it"
+            )
+        result[key] = (task, "overlay")
+    return result
+
+
+def _check(tasks: dict[str, tuple[TaskDef, str]], event_keys: set[str]) -> None:
+    """Dependencies name known tasks and form no cycle; no task shares a name with an event."""
+    known = ", ".join(sorted(tasks))
+    for key, (task, _) in tasks.items():
+        if key in event_keys:
+            raise OverlayError(f"task '{key}' has the name of a statutory event: rename the task")
+        unknown = [d for d in task.depends_on if d not in tasks]
+        if unknown:
+            raise OverlayError(
+                f"task '{key}' depends on unknown task(s) {', '.join(unknown)}: tasks are {known}"
+            )
+    state: dict[str, int] = {}
+
+    def visit(key: str, path: tuple[str, ...]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            cycle = path[path.index(key) :] + (key,)
+            raise OverlayError(f"tasks depend on each other in a cycle: {' -> '.join(cycle)}")
+        state[key] = 1
+        for dep in tasks[key][0].depends_on:
+            visit(dep, path + (key,))
+        state[key] = 2
+
+    for key in tasks:
+        visit(key, ())
+
+
+def _schedule_order(tasks: dict[str, tuple[TaskDef, str]]) -> list[str]:
+    """Tasks so that a task counted from another comes after it."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(key: str, path: tuple[str, ...]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            raise OverlayError(
+                f"tasks are counted from each other in a loop: {' -> '.join(path + (key,))}"
+            )
+        state[key] = 1
+        anchor = tasks[key][0].due.anchor
+        if anchor in tasks:
+            visit(anchor, path + (key,))
+        state[key] = 2
+        order.append(key)
+
+    for key in tasks:
+        visit(key, ())
+    return order
+
+
+def _count(cal: Calendar, day: dt.date, spec) -> dt.date:
+    sign = spec.sign
+    if spec.working_days is not None:
+        n = spec.working_days
+        return cal.working_days_before(day, n) if sign < 0 else cal.working_days_after(day, n)
+    if spec.days is not None:
+        moved = day + dt.timedelta(days=sign * spec.days)
+    else:
+        moved = add_months(day, sign * spec.months)
+    return cal.roll_forward(moved) if spec.roll_forward else moved
+
+
+def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask]:
+    """Every task of the catalogue (as the overlay changes it) that applies to the poll."""
+    first = tt.elections[0]
+    cal = registry.get(plan_for(first.kind, first.nation).poll_calendar)
+    events: dict[str, list[Event]] = {}
+    for event in tt.events:
+        events.setdefault(event.key, []).append(event)
+    tasks = apply_overlay(catalogue(tt), overlay)
+    _check(tasks, set(events))
+    planned: dict[str, list[PlannedTask]] = {}
+    for key in _schedule_order(tasks):
+        task, source = tasks[key]
+        anchor = task.due.anchor
+        # (election id or None, the anchor's day, the anchor's time if counted on its own day)
+        if anchor == "poll":
+            starts = [(None, tt.poll_date, None)]
+        elif anchor in events:
+            starts = [(e.election_id, e.date, e.time) for e in events[anchor]]
+        elif anchor in planned:
+            starts = [(p.election_id, p.due.date(), p.due.time()) for p in planned[anchor]]
+        else:
+            continue  # counted from an event (or task) that does not apply to this poll
+        copies = []
+        for election_id, day, at in starts:
+            due_day = _count(cal, day, task.due)
+            due_time = task.time or (at if at and task.due.count_is_zero() else DEFAULT_DUE_TIME)
+            due = dt.datetime.combine(due_day, due_time, tzinfo=LONDON)
+            scoped = election_id is not None and len(starts) > 1
+            copies.append(
+                PlannedTask(
+                    key=f"{key}:{election_id}" if scoped else key,
+                    task=key,
+                    title=f"{task.title} ({election_id})" if scoped else task.title,
+                    description=task.description,
+                    owner_role=task.owner,
+                    due=due,
+                    anchor=anchor,
+                    event_key=task.event,
+                    election_id=election_id if scoped else None,
+                    depends_on=(),
+                    reminders=_reminders(cal, due, task.reminders),
+                    needs_signoff=task.signoff,
+                    source=source,
+                )
+            )
+        planned[key] = copies
+    # Dependencies, once every task is placed: a task waits for the copies of each task it
+    # depends on (the same election's copy, where both have one per election). A dependency
+    # that does not apply to this poll is dropped.
+    result = []
+    for key, copies in planned.items():
+        for copy in copies:
+            deps = [
+                other.key
+                for dep in tasks[key][0].depends_on
+                for other in planned.get(dep, ())
+                if copy.election_id is None or other.election_id in (None, copy.election_id)
+            ]
+            result.append(replace(copy, depends_on=tuple(deps)))
+    return result
+
+
+def _reminders(cal: Calendar, due: dt.datetime, days_before: list[int]) -> tuple:
+    out = []
+    for n in sorted(set(days_before), reverse=True):
+        if n == 0:
+            at = min(due, dt.datetime.combine(due.date(), ON_THE_DAY_TIME, tzinfo=LONDON))
+            out.append(("on the day", at))
+        else:
+            day = cal.working_days_before(due.date(), n)
+            label = f"{n} working day{'s' if n > 1 else ''} before"
+            out.append((label, dt.datetime.combine(day, REMINDER_TIME, tzinfo=LONDON)))
+    return tuple(out)
+
+
+def check_definitions_tasks() -> None:
+    """Every catalogue task's anchor and dependencies exist somewhere (a self-check for tests)."""
+    defs = definitions()
+    for (kind, nation), (_, definition) in defs.by_kind_nation.items():
+        keys = set(definition.tasks)
+        for key, task in definition.tasks.items():
+            for dep in task.depends_on:
+                if dep not in keys:
+                    raise DefinitionError(f"{kind}/{nation}: task {key} depends on unknown {dep}")
