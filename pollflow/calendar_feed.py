@@ -49,11 +49,7 @@ def add_entry(
         entry.add("transp", "TRANSPARENT")
     else:
         start = dt.datetime.combine(day, time, tzinfo=LONDON)
-        end = (
-            dt.datetime.combine(day, until, tzinfo=LONDON)
-            if until
-            else start + dt.timedelta(minutes=30)
-        )
+        end = dt.datetime.combine(day, until, tzinfo=LONDON) if until else start + dt.timedelta(minutes=30)
         entry.add("dtstart", start)
         entry.add("dtend", end)
     if categories:
@@ -87,9 +83,7 @@ def timetable_calendar(tt: Timetable) -> Calendar:
         election = event.election_id or tt.election_id
         lines = [event.citation, f"Key: {event.key}", f"Election: {election}"]
         if event.earliest:
-            lines.insert(
-                0, f"Window: from {event.earliest:%a %d %b %Y} to {event.date:%a %d %b %Y}"
-            )
+            lines.insert(0, f"Window: from {event.earliest:%a %d %b %Y} to {event.date:%a %d %b %Y}")
         if event.provisional:
             lines.insert(0, "PROVISIONAL: depends on bank holidays not yet published by GOV.UK")
         alarms = (dt.timedelta(days=7), dt.timedelta(days=1))
@@ -105,5 +99,33 @@ def timetable_calendar(tt: Timetable) -> Calendar:
             until=event.until,
             alarms=alarms,
             categories=("Election timetable",),
+        )
+    return finish(cal)
+
+
+def person_calendar(name: str, email: str, rows) -> Calendar:
+    """A person's open work as a calendar Outlook can subscribe to: each item at its due time,
+    with alarms 5 days, 1 day and 2 hours before."""
+    from store.timeutil import local
+
+    cal = new_calendar(f"Election work: {name}")
+    for row in rows:
+        item = row.item
+        due = local(item.due_at)
+        lines = [f"Poll: {row.poll.title} ({row.poll.key})", f"Work item {item.id}: {item.key}"]
+        if item.event_key:
+            lines.append(f"Statutory deadline: {item.event_key}")
+        if row.blocked_by:
+            lines.append(f"Waiting for: {', '.join(row.blocked_by)}")
+        lines.append(f"When done: pollflow done {item.id} --by {email}")
+        add_entry(
+            cal,
+            uid=f"workitem-{item.id}@pollflow",
+            summary=item.title,
+            description="\n".join(lines),
+            day=due.date(),
+            time=due.time().replace(tzinfo=None),
+            alarms=(dt.timedelta(days=5), dt.timedelta(days=1), dt.timedelta(hours=2)),
+            categories=("Election work",),
         )
     return finish(cal)

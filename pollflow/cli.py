@@ -26,9 +26,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-holidays_app = typer.Typer(
-    help="Bank holidays and days of thanksgiving or mourning.", no_args_is_help=True
-)
+holidays_app = typer.Typer(help="Bank holidays and days of thanksgiving or mourning.", no_args_is_help=True)
 app.add_typer(holidays_app, name="holidays")
 
 
@@ -74,9 +72,7 @@ SetOption = Annotated[
 
 @app.command()
 def timetable(
-    election_ids: Annotated[
-        list[str], typer.Argument(help="Democracy Club election or ballot ids")
-    ],
+    election_ids: Annotated[list[str], typer.Argument(help="Democracy Club election or ballot ids")],
     nation: NationOption = None,
     kind: KindOption = None,
     set_: SetOption = None,
@@ -171,10 +167,7 @@ def holidays_refresh(
     for division, day, title in report.removed:
         out.print(f"  removed {day.isoformat()} {title} ({division})")
     if report.changed:
-        out.print(
-            "Timetables that count across these days change: run `pollflow replan` "
-            "for live elections."
-        )
+        out.print("Timetables that count across these days change: run `pollflow replan` for live elections.")
     else:
         out.print("No dates changed.")
 
@@ -185,9 +178,7 @@ def holidays_add_day(
     name: Annotated[str, typer.Option("--name", help="e.g. 'Day of mourning for ...'")],
     division: Annotated[
         list[str] | None,
-        typer.Option(
-            "--division", help="england-and-wales, scotland, northern-ireland (default: all)"
-        ),
+        typer.Option("--division", help="england-and-wales, scotland, northern-ireland (default: all)"),
     ] = None,
     authority: Annotated[str | None, typer.Option(help="the proclamation or order")] = None,
 ) -> None:
@@ -213,6 +204,10 @@ def demo() -> None:
     run_demo(console())
 
 
+# The commands for planned work live in their own module; importing it registers them.
+from pollflow import cli_work  # noqa: E402, F401
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command; turn every error into one readable line."""
     command = typer.main.get_command(app)
@@ -236,8 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("POLLFLOW_DEBUG"):
             raise
         print(
-            f"pollflow: internal error: {type(exc).__name__}: {exc} "
-            "(set POLLFLOW_DEBUG=1 for the traceback)",
+            f"pollflow: internal error: {type(exc).__name__}: {exc} (set POLLFLOW_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )
         return 1

@@ -103,18 +103,12 @@ def add_day(day: dt.date, name: str, divisions: list[str], authority: str | None
     """Record a day of thanksgiving or mourning in the user's data, and rebuild the calendars."""
     unknown = [d for d in divisions if d not in DIVISIONS]
     if unknown:
-        raise PollflowError(
-            f"unknown division(s) {', '.join(unknown)}: divisions are {', '.join(DIVISIONS)}"
-        )
-    entry = DiesNon(
-        date=day, name=name, divisions=divisions or list(DIVISIONS), authority=authority
-    )
+        raise PollflowError(f"unknown division(s) {', '.join(unknown)}: divisions are {', '.join(DIVISIONS)}")
+    entry = DiesNon(date=day, name=name, divisions=divisions or list(DIVISIONS), authority=authority)
     path = paths.user_dies_non()
     existing = read_dies_non(path)
     if any(d.date == day and set(d.divisions) & set(entry.divisions) for d in existing):
-        raise PollflowError(
-            f"{day.isoformat()} is already a day of thanksgiving or mourning in {path}"
-        )
+        raise PollflowError(f"{day.isoformat()} is already a day of thanksgiving or mourning in {path}")
     days = [d.model_dump(mode="json", exclude_none=True) for d in [*existing, entry]]
     write_atomically(path, yaml.safe_dump({"days": days}, sort_keys=False))
     calendars.reload()

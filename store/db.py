@@ -110,17 +110,13 @@ def ensure_schema(engine: Engine) -> None:
             current = MigrationContext.configure(connection).get_current_revision()
             has_tables = bool(inspect(connection).get_table_names())
     except OperationalError as exc:
-        raise StoreError(
-            f"cannot open the store at {engine.url.render_as_string()}: {exc.orig}"
-        ) from exc
+        raise StoreError(f"cannot open the store at {engine.url.render_as_string()}: {exc.orig}") from exc
     head = head_revision()
     if current != head:
         if engine.dialect.name == "sqlite":
             upgrade(engine)
         elif current is None and has_tables:
-            raise StoreError(
-                f"{engine.url}: the database has tables but no pollflow schema version"
-            )
+            raise StoreError(f"{engine.url}: the database has tables but no pollflow schema version")
         else:
             raise StoreError(
                 f"the store at {engine.url.render_as_string(hide_password=True)} is at schema "

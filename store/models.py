@@ -132,6 +132,9 @@ class WorkItem(SQLModel, table=True):
     completed_at: dt.datetime | None = None
     completed_by_id: int | None = Field(default=None, foreign_key="person.id")
     note: str | None = None
+    election_id: str | None = None  # the election, where a combined poll has one item per election
+    # The due date the overdue (or missed) alert was raised for: one alert per due date.
+    alerted_due_at: dt.datetime | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 

@@ -76,9 +76,7 @@ def test_polls_before_the_rules_pollflow_holds():
 
 def test_unknown_override_key_names_the_settable_ones():
     with pytest.raises(OverrideError, match="unknown key 'nominations'.*close_of_nominations"):
-        timetable_for(
-            "parl.x.by.2025-05-01", nation="england", overrides={"nominations": "2025-04-03"}
-        )
+        timetable_for("parl.x.by.2025-05-01", nation="england", overrides={"nominations": "2025-04-03"})
 
 
 def test_statutory_dates_cannot_be_overridden():
@@ -96,9 +94,7 @@ def test_override_after_polling_day():
 
 
 def test_override_outside_the_window_the_law_allows():
-    with pytest.raises(
-        OverrideError, match="earlier than the law allows: the earliest is 2025-04-02"
-    ):
+    with pytest.raises(OverrideError, match="earlier than the law allows: the earliest is 2025-04-02"):
         timetable_for(
             "parl.x.by.2025-05-01",
             nation="england",

@@ -19,9 +19,7 @@ def run(capsys, *args):
 
 
 def test_json_has_the_fixed_interface(capsys):
-    code, out, _ = run(
-        capsys, "timetable", "parl.2024-07-04", "--nation", "england", "--format", "json"
-    )
+    code, out, _ = run(capsys, "timetable", "parl.2024-07-04", "--nation", "england", "--format", "json")
     assert code == 0
     data = json.loads(out)
     assert {"election_id", "kind", "nation", "poll_date", "warnings", "events"} <= set(data)

@@ -108,7 +108,5 @@ def test_a_child_file_removes_an_inherited_event_with_null(tmp_path):
           b: {label: Second event, latest: {before: poll, working_days: 2}, citation: SI 1/2}
         """,
     )
-    write(
-        tmp_path, "k.yaml", "kind: k\nnations: [england]\nextends: _base.yaml\nevents:\n  b: null\n"
-    )
+    write(tmp_path, "k.yaml", "kind: k\nnations: [england]\nextends: _base.yaml\nevents:\n  b: null\n")
     assert set(load_definitions(tmp_path).get("k", "england").events) == {"a"}

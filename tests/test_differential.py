@@ -65,13 +65,9 @@ def union_calendar_explains(poll, tt, key, theirs, nation):
         return False
     union, own = (
         get_calendar("united-kingdom"),
-        get_calendar(
-            {"england": "england-and-wales", "wales": "england-and-wales"}.get(nation, nation)
-        ),
+        get_calendar({"england": "england-and-wales", "wales": "england-and-wales"}.get(nation, nation)),
     )
-    between = [
-        poll - dt.timedelta(days=n) for n in range(1, (poll - min(ours.date, theirs)).days + 1)
-    ]
+    between = [poll - dt.timedelta(days=n) for n in range(1, (poll - min(ours.date, theirs)).days + 1)]
     elsewhere = any(own.is_working_day(d) and not union.is_working_day(d) for d in between)
     counted = union.working_days_between(ours.date, poll)
     return elsewhere and counted == own.working_days_between(theirs, poll)
@@ -106,18 +102,14 @@ KNOWN_WRONG = {
     #    lie inside pollflow's window. Backed by the Runcorn and Helsby by-election of 1 May 2025
     #    (notice 28 March, nominations 16:00 2 April), which falls inside it too.
     "by-elections": lambda c, poll, tt, key, theirs: (
-        c[0] == "parl.x.by.{}"
-        and tt[key].earliest is not None
-        and tt[key].earliest <= theirs <= tt[key].date
+        c[0] == "parl.x.by.{}" and tt[key].earliest is not None and tt[key].earliest <= theirs <= tt[key].date
     ),
     # 5. No Voter Authority Certificate where photo ID is not required: Senedd, Scottish
     #    Parliament, Scottish and Welsh councils, Northern Ireland (its own Electoral Identity
     #    Card), and polls before voter ID began. Backed by the EC's NI 2023 timetable (Electoral
     #    ID card deadline 5 May, no VAC) and its 6 Mar 2026 statement that no photo ID is needed
     #    at the Senedd election.
-    "VAC where none applies": lambda c, poll, tt, key, theirs: (
-        key == "vac" and tt.get("vac") is None
-    ),
+    "VAC where none applies": lambda c, poll, tt, key, theirs: key == "vac" and tt.get("vac") is None,
 }
 
 
@@ -153,9 +145,7 @@ def test_every_difference_is_in_a_known_category(comparisons):
             None,
         )
         if category is None:
-            unexplained.append(
-                f"{case[0].format(poll)} {case[1]} {key}: ours {ours}, theirs {theirs}"
-            )
+            unexplained.append(f"{case[0].format(poll)} {case[1]} {key}: ours {ours}, theirs {theirs}")
         else:
             by_category[category] += 1
     assert not unexplained, "\n".join(unexplained[:20])

@@ -60,8 +60,7 @@ def parse_bank_holidays(raw: object, source: str) -> BankHolidayData:
     missing = [d for d in DIVISIONS if d not in raw]
     if missing:
         raise BankHolidayDataError(
-            f"{source}: missing division(s) {', '.join(missing)}; GOV.UK's data has "
-            f"{', '.join(DIVISIONS)}"
+            f"{source}: missing division(s) {', '.join(missing)}; GOV.UK's data has {', '.join(DIVISIONS)}"
         )
     days: dict[str, dict[dt.date, str]] = {}
     years: set[int] = set()
@@ -332,12 +331,8 @@ class CalendarRegistry:
                 for y in range(FIRST_DAY.year, LAST_DAY.year + 1)
                 if not data.covered_from.year <= y <= data.covered_to.year
             ]
-            computed = holidays.country_holidays(
-                "GB", subdiv=HOLIDAYS_SUBDIVISION[division], years=outside
-            )
-            days.update(
-                (day, f"{name} (computed, not yet published)") for day, name in computed.items()
-            )
+            computed = holidays.country_holidays("GB", subdiv=HOLIDAYS_SUBDIVISION[division], years=outside)
+            days.update((day, f"{name} (computed, not yet published)") for day, name in computed.items())
             self._holidays_by_division[division] = days
         return self._holidays_by_division[division]
 
@@ -346,8 +341,7 @@ class CalendarRegistry:
             definition = self.definitions.get(calendar_id)
             if definition is None:
                 raise DefinitionError(
-                    f"unknown calendar '{calendar_id}'; calendars are: "
-                    f"{', '.join(sorted(self.definitions))}"
+                    f"unknown calendar '{calendar_id}'; calendars are: {', '.join(sorted(self.definitions))}"
                 )
             self._built[calendar_id] = self._build(calendar_id, definition)
         return self._built[calendar_id]

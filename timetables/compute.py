@@ -89,9 +89,7 @@ class PlanEvent:
     rules: tuple[PlanRule, ...]
     always: PlanRule | None  # the one rule, where there is one rule with no conditions
 
-    def rule_for(
-        self, poll_date: dt.date, photo_id: bool, ballot: tuple[str, str]
-    ) -> PlanRule | None:
+    def rule_for(self, poll_date: dt.date, photo_id: bool, ballot: tuple[str, str]) -> PlanRule | None:
         if self.always is not None:
             return self.always
         for rule in self.rules:
@@ -192,8 +190,7 @@ def _dependency_order(anchors: dict[str, list[str]], source: str) -> list[str]:
         for anchor in deps:
             if anchor != "poll" and anchor not in anchors:
                 raise DefinitionError(
-                    f"{source}: event '{key}' is placed from '{anchor}', which the definition "
-                    "does not have"
+                    f"{source}: event '{key}' is placed from '{anchor}', which the definition does not have"
                 )
     waiting = {key: {a for a in deps if a != "poll"} for key, deps in anchors.items()}
     rank = {key: (ORDER_INDEX.get(key, len(ORDER_INDEX)), n) for n, key in enumerate(anchors)}
@@ -210,9 +207,7 @@ def _dependency_order(anchors: dict[str, list[str]], source: str) -> list[str]:
                     heapq.heappush(ready, (rank[other], other))
     if len(order) != len(anchors):
         stuck = sorted(k for k in anchors if k not in order)
-        raise DefinitionError(
-            f"{source}: events depend on each other in a loop: {', '.join(stuck)}"
-        )
+        raise DefinitionError(f"{source}: events depend on each other in a loop: {', '.join(stuck)}")
     return order
 
 
@@ -250,9 +245,7 @@ def _plan_rule(r: Rule, definition: Definition, nation: str, source: str) -> Pla
     # The fast path takes a single step for each bound; a bound set by several takes the full one.
     quick_hi = _quick(hi_steps[0]) if len(hi_steps) == 1 else None
     quick_lo = _quick(lo_steps[0]) if len(lo_steps) == 1 else None
-    unconditional = (
-        r.valid_from is None and r.valid_to is None and r.photo_id is None and r.ballots is None
-    )
+    unconditional = r.valid_from is None and r.valid_to is None and r.photo_id is None and r.ballots is None
     return PlanRule(
         r,
         r.shape,
@@ -278,8 +271,7 @@ def plan_for(kind: str, nation: str) -> Plan:
         return [r for r in ev.rules if r.nations is None or nation in r.nations]
 
     anchors = {
-        key: [s.anchor for r in in_force(ev) for s in r.specs()]
-        for key, ev in definition.events.items()
+        key: [s.anchor for r in in_force(ev) for s in r.specs()] for key, ev in definition.events.items()
     }
     events = []
     calendars: list = []
@@ -287,12 +279,7 @@ def plan_for(kind: str, nation: str) -> Plan:
     def attach(pr: PlanRule, key: str, ev) -> PlanRule:
         poll_count = None
         q = pr.quick_hi
-        if (
-            q is not None
-            and q[0] == "poll"
-            and q[2] == WORKING_DAYS
-            and pr.shape in ("latest", "on", "asap")
-        ):
+        if q is not None and q[0] == "poll" and q[2] == WORKING_DAYS and pr.shape in ("latest", "on", "asap"):
             if q[1] not in calendars:
                 calendars.append(q[1])
             poll_count = (calendars.index(q[1]), q[3])
@@ -304,8 +291,7 @@ def plan_for(kind: str, nation: str) -> Plan:
     for key in _dependency_order(anchors, source):
         ev = definition.events[key]
         rules = tuple(
-            attach(_plan_rule(r, definition, nation, f"{source}: {key}"), key, ev)
-            for r in in_force(ev)
+            attach(_plan_rule(r, definition, nation, f"{source}: {key}"), key, ev) for r in in_force(ev)
         )
         if rules:
             always = rules[0] if len(rules) == 1 and rules[0].unconditional else None
@@ -329,12 +315,7 @@ def plan_for(kind: str, nation: str) -> Plan:
         boundaries=tuple(
             sorted(
                 {r.rule.valid_from for e in events for r in e.rules if r.rule.valid_from}
-                | {
-                    r.rule.valid_to + dt.timedelta(days=1)
-                    for e in events
-                    for r in e.rules
-                    if r.rule.valid_to
-                }
+                | {r.rule.valid_to + dt.timedelta(days=1) for e in events for r in e.rules if r.rule.valid_to}
             )
         ),
     )
@@ -485,9 +466,7 @@ class _Run:
         return day, day, False
 
 
-def compute_events(
-    plan: Plan, eid: ElectionId, overrides: dict[str, Override]
-) -> tuple[list[Event], bool]:
+def compute_events(plan: Plan, eid: ElectionId, overrides: dict[str, Override]) -> tuple[list[Event], bool]:
     """Every event that applies to one election, in dependency order, and whether any of them
     may be provisional or rest on unconfirmed rule text (so that warnings are worth looking for).
     """
@@ -573,9 +552,7 @@ def compute_events(
                 shape = "window"
         else:
             lo = None
-        out[index] = Event(
-            rule.info, hi, time, lo, provisional, election_id, shape, value is not None
-        )
+        out[index] = Event(rule.info, hi, time, lo, provisional, election_id, shape, value is not None)
     return out, check_provisional or selection.unconfirmed  # type: ignore[return-value]
 
 
@@ -614,9 +591,7 @@ def parse_override(key: str, value: object) -> Override:
             return dt.date.fromisoformat(day), dt.time.fromisoformat(clock)
         return dt.date.fromisoformat(text), None
     except ValueError as exc:
-        raise OverrideError(
-            f"{key}={text} is not a date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM"
-        ) from exc
+        raise OverrideError(f"{key}={text} is not a date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM") from exc
 
 
 def _warnings(events: list[Event]) -> list[str]:
@@ -753,9 +728,7 @@ def _combined(results: list, overrides: dict[str, Override]) -> Timetable:
         title=" + ".join(p.title for _, p in results),
         events=tuple(events),
         warnings=tuple(dict.fromkeys(warnings)),
-        elections=tuple(
-            ElectionRef(r.election_id.raw, r.kind, r.nation, p.title) for r, p in results
-        ),
+        elections=tuple(ElectionRef(r.election_id.raw, r.kind, r.nation, p.title) for r, p in results),
     )
 
 

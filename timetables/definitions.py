@@ -41,9 +41,7 @@ def read_definition(path: Path) -> Definition:
     try:
         definition = Definition.model_validate(raw or {})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise DefinitionError(f"{path.name}: {problems}") from exc
     if not path.name.startswith("_") and (definition.kind is None or not definition.nations):
         raise DefinitionError(f"{path.name}: a kind file needs 'kind' and 'nations'")
@@ -79,9 +77,7 @@ def _resolved(name: str, raw: dict[str, Definition], seen: tuple[str, ...] = ())
             }
         )
     if definition.extends not in raw:
-        raise DefinitionError(
-            f"{name}: extends '{definition.extends}', which is not a definition file"
-        )
+        raise DefinitionError(f"{name}: extends '{definition.extends}', which is not a definition file")
     return merge(_resolved(definition.extends, raw, seen + (name,)), definition)
 
 
@@ -130,9 +126,7 @@ def load_definitions(directory: Path | None = None) -> DefinitionSet:
             title=first.title or kind,
             nations=nations,
             legislation=tuple(
-                dict.fromkeys(
-                    law for n in nations for law in by_kind_nation[(kind, n)][1].legislation
-                )
+                dict.fromkeys(law for n in nations for law in by_kind_nation[(kind, n)][1].legislation)
             ),
             files=tuple(files),
         )

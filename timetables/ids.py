@@ -100,11 +100,7 @@ def parse_election_id(raw: str) -> ElectionId:
 def _gazetteer() -> tuple[dict[str, str], frozenset[str]]:
     """Council slug -> nation (outside England), and combined authority slugs."""
     data = yaml.safe_load(paths.BUNDLED_COUNCILS.read_text(encoding="utf-8"))
-    nations = {
-        slug: nation
-        for nation in ("wales", "scotland", "northern-ireland")
-        for slug in data[nation]
-    }
+    nations = {slug: nation for nation in ("wales", "scotland", "northern-ireland") for slug in data[nation]}
     return nations, frozenset(data["combined_authorities"])
 
 
@@ -137,9 +133,7 @@ def _kind_for(eid: ElectionId, kind: str | None, warnings: list[str]) -> str:
                 f"{', '.join(allowed)}"
             )
         if kind == "parl" and eid.by_election:
-            raise UnknownKindError(
-                f"--kind parl does not fit '{eid.raw}': the id is a by-election (parl-by)"
-            )
+            raise UnknownKindError(f"--kind parl does not fit '{eid.raw}': the id is a by-election (parl-by)")
         return kind
     match eid.election_type:
         case "parl":
@@ -160,9 +154,7 @@ def _kind_for(eid: ElectionId, kind: str | None, warnings: list[str]) -> str:
             return allowed[0]
 
 
-def resolve(
-    raw: str, kind: str | None = None, nation: str | None = None, known_kinds=None
-) -> Resolved:
+def resolve(raw: str, kind: str | None = None, nation: str | None = None, known_kinds=None) -> Resolved:
     """The kind of poll and the nation an id stands for, or a clear error."""
     eid = parse_election_id(raw)
     warnings: list[str] = []
@@ -176,9 +168,7 @@ def resolve(
     if eid.election_type == "local" and eid.organisation:
         gazetteer_nation = council_nation(eid.organisation)
         if nation and gazetteer_nation and nation != gazetteer_nation:
-            raise NationError(
-                f"'{eid.organisation}' is a council in {gazetteer_nation}, not {nation}"
-            )
+            raise NationError(f"'{eid.organisation}' is a council in {gazetteer_nation}, not {nation}")
         if nation is None and len(nations) > 1:
             nation = gazetteer_nation
             if nation is None:
@@ -201,7 +191,41 @@ def resolve(
             if chosen in NATION_DEFAULT_WARNING:
                 warnings.append(NATION_DEFAULT_WARNING[chosen])
     if nation not in nations:
-        raise NationError(
-            f"a {chosen} poll cannot be in {nation}: it is held in {', '.join(nations)}"
-        )
+        raise NationError(f"a {chosen} poll cannot be in {nation}: it is held in {', '.join(nations)}")
     return Resolved(eid, chosen, nation, tuple(warnings))
+
+
+SHORT_NAMES = {
+    "parl": "UK Parliament general election",
+    "parl-by": "{org} UK Parliament by-election",
+    "local": "{org} council election",
+    "parish": "{org} parish and town council elections",
+    "community": "{org} community council elections",
+    "la-mayor": "{org} mayoral election",
+    "ca-mayor": "{org} combined authority mayoral election",
+    "pcc": "{org} Police and Crime Commissioner election",
+    "gla": "Greater London Authority elections",
+    "senedd": "Senedd election",
+    "sp": "Scottish Parliament election",
+    "nia": "Northern Ireland Assembly election",
+    "ref": "referendum",
+    "ref-local": "{org} local referendum",
+    "recall": "{org} recall petition",
+}
+SMALL_WORDS = {"and", "of", "the", "upon", "on", "in", "under", "with", "by"}
+
+
+def place_name(slug: str) -> str:
+    """'newcastle-upon-tyne' -> 'Newcastle upon Tyne'."""
+    words = slug.split("-")
+    return " ".join(w if n and w in SMALL_WORDS else w.capitalize() for n, w in enumerate(words))
+
+
+def describe(raw: str, kind: str) -> str:
+    """A name people use for the poll: 'Hart council election'."""
+    eid = parse_election_id(raw)
+    org = place_name(eid.division or eid.organisation) if eid.organisation else ""
+    if kind == "local" and eid.by_election and eid.division:
+        return f"{place_name(eid.division)} by-election ({place_name(eid.organisation)})"
+    name = SHORT_NAMES.get(kind, kind).format(org=org).strip()
+    return name[0].upper() + name[1:]

@@ -135,9 +135,7 @@ class Timetable:
     def __getitem__(self, key: str) -> Event:
         found = self.find(key)
         if len(found) != 1:
-            raise KeyError(
-                f"{key}: {'no such event' if not found else 'one per election; use find()'}"
-            )
+            raise KeyError(f"{key}: {'no such event' if not found else 'one per election; use find()'}")
         return found[0]
 
     def __contains__(self, key: str) -> bool:

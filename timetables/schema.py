@@ -104,9 +104,7 @@ class Rule(Strict):
     valid_from: dt.date | None = Field(
         None, alias="from", description="first polling day the rule applies to"
     )
-    valid_to: dt.date | None = Field(
-        None, alias="to", description="last polling day the rule applies to"
-    )
+    valid_to: dt.date | None = Field(None, alias="to", description="last polling day the rule applies to")
     nations: list[Nation] | None = Field(None, description="nations the rule applies in")
     photo_id: bool | None = Field(
         None, description="true: only where photo ID is required; false: only where it is not"
@@ -122,9 +120,7 @@ class Rule(Strict):
     latest: SpecList | None = None
     earliest: SpecList | None = None
     asap_after: Spec | None = None
-    default: Spec | None = Field(
-        None, description="the usual date of a chosen date, shown until it is set"
-    )
+    default: Spec | None = Field(None, description="the usual date of a chosen date, shown until it is set")
     citation: str = Field(min_length=5)
     basis: Basis = "legislation"
     note: str | None = None
@@ -212,9 +208,7 @@ class TaskDef(Strict):
     title: str = Field(min_length=3)
     description: str | None = None
     owner: Role = Field(description="the role the work is assigned to")
-    due: Spec = Field(
-        description="when it is due: from polling day, a statutory event, or another task"
-    )
+    due: Spec = Field(description="when it is due: from polling day, a statutory event, or another task")
     time: TimeOfDay | None = Field(
         None,
         description="time of day it is due; default: the event's own time when due on the "
@@ -225,9 +219,7 @@ class TaskDef(Strict):
         default_factory=lambda: [5, 1, 0],
         description="working days before it is due to remind its owner (0: on the day)",
     )
-    signoff: bool = Field(
-        False, description="completing it needs a named Returning Officer or deputy"
-    )
+    signoff: bool = Field(False, description="completing it needs a named Returning Officer or deputy")
     event: str | None = Field(None, description="the statutory event this work delivers")
 
 

@@ -62,9 +62,7 @@ def load_overlay(path: str | Path) -> Overlay:
     except yaml.YAMLError as exc:
         raise OverlayError(f"{path} is not valid YAML: {exc}") from exc
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise OverlayError(f"{path.name}: {problems}") from exc
 
 
@@ -78,9 +76,7 @@ def catalogue(tt: Timetable) -> dict[str, TaskDef]:
     return tasks
 
 
-def apply_overlay(
-    tasks: dict[str, TaskDef], overlay: Overlay | None
-) -> dict[str, tuple[TaskDef, str]]:
+def apply_overlay(tasks: dict[str, TaskDef], overlay: Overlay | None) -> dict[str, tuple[TaskDef, str]]:
     """The catalogue with a council's changes: every key it names must be one the catalogue has."""
     result = {key: (task, "catalogue") for key, task in tasks.items()}
     if overlay is None:
@@ -99,8 +95,7 @@ def apply_overlay(
     for key, task in overlay.add.items():
         if key in tasks:
             raise OverlayError(
-                f"overlay adds task '{key}', which the catalogue already has: "
-                "use 'change' to alter it"
+                f"overlay adds task '{key}', which the catalogue already has: use 'change' to alter it"
             )
         result[key] = (task, "overlay")
     return result
@@ -143,9 +138,7 @@ def _schedule_order(tasks: dict[str, tuple[TaskDef, str]]) -> list[str]:
         if state.get(key) == 2:
             return
         if state.get(key) == 1:
-            raise OverlayError(
-                f"tasks are counted from each other in a loop: {' -> '.join(path + (key,))}"
-            )
+            raise OverlayError(f"tasks are counted from each other in a loop: {' -> '.join(path + (key,))}")
         state[key] = 1
         anchor = tasks[key][0].due.anchor
         if anchor in tasks:
@@ -202,7 +195,7 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
                 PlannedTask(
                     key=f"{key}:{election_id}" if scoped else key,
                     task=key,
-                    title=f"{task.title} ({election_id})" if scoped else task.title,
+                    title=task.title,
                     description=task.description,
                     owner_role=task.owner,
                     due=due,

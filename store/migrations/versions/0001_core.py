@@ -160,6 +160,8 @@ def upgrade() -> None:
         sa.Column("completed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("completed_by_id", sa.Integer(), nullable=True),
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("election_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("alerted_due_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["completed_by_id"],
@@ -218,9 +220,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_notification_poll_id"), ["poll_id"], unique=False)
-        batch_op.create_index(
-            "ix_notification_status_next", ["status", "next_attempt_at"], unique=False
-        )
+        batch_op.create_index("ix_notification_status_next", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
         "reminder",
@@ -238,9 +238,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("reminder", schema=None) as batch_op:
         batch_op.create_index("ix_reminder_due", ["sent_at", "remind_at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_reminder_work_item_id"), ["work_item_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_reminder_work_item_id"), ["work_item_id"], unique=False)
 
     op.create_table(
         "work_dependency",
@@ -259,12 +257,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("work_item_id", "depends_on_id"),
     )
     with op.batch_alter_table("work_dependency", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_work_dependency_depends_on_id"), ["depends_on_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_work_dependency_work_item_id"), ["work_item_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_work_dependency_depends_on_id"), ["depends_on_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_work_dependency_work_item_id"), ["work_item_id"], unique=False)
 
     _protect_audit_trail()
 

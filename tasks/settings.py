@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from store.db import database_url
 from timetables.paths import pollflow_home
 
 NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
@@ -49,7 +50,7 @@ def load() -> Settings:
     env = os.environ.get
     return Settings(
         home=home,
-        database_url=env("POLLFLOW_DATABASE_URL") or f"sqlite:///{home / 'pollflow.db'}",
+        database_url=database_url(),
         smtp_url=env("POLLFLOW_SMTP_URL") or None,
         mail_from=env("POLLFLOW_MAIL_FROM") or "pollflow <pollflow@localhost>",
         notify_api_key=env("POLLFLOW_NOTIFY_API_KEY") or None,

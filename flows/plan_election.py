@@ -1,0 +1,65 @@
+"""plan_election: from election ids to a stored timetable, work items with owners, and reminders.
+
+Running it again with the same inputs changes nothing (the store is synced, not appended to).
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from flows.publish import current_run_id, emit, markdown_artifact, timetable_artifact
+from tasks.steps import compute_timetable, compute_work, save_plan
+
+
+@flow(name="plan-election", log_prints=False)
+def plan_election(
+    election_ids: list[str],
+    nation: list[str] | str | None = None,
+    kind: list[str] | str | None = None,
+    overrides: dict[str, str] | None = None,
+    overlay: str | None = None,
+    actor: str = "flow:plan-election",
+) -> dict:
+    overrides = overrides or {}
+    tt = compute_timetable(election_ids, nation, kind, overrides)
+    planned = compute_work(tt, overlay)
+    saved = save_plan(tt.election_id, tt, planned, overrides, overlay, actor, current_run_id())
+    changes = saved.changes
+    timetable_artifact(tt)
+    markdown_artifact(
+        f"plan-{saved.poll_key}",
+        f"Planned: {saved.poll_title}",
+        [
+            f"- polling day: {tt.poll_date:%A %d %B %Y}",
+            f"- statutory events: {len(tt.events)} ({len(changes.events_added)} new, "
+            f"{len(changes.events_moved)} moved)",
+            f"- work items: {len(planned)} ({len(changes.work_added)} new, "
+            f"{len(changes.work_moved)} moved, {len(changes.work_cancelled)} cancelled)",
+            f"- reminders: {sum(len(p.reminders) for p in planned)} ({changes.reminders_added} new)",
+            f"- unassigned (no one holds the role): {', '.join(changes.unassigned) or 'none'}",
+            *(f"- warning: {w}" for w in tt.warnings),
+        ],
+    )
+    if changes.changed:
+        emit(
+            "pollflow.election.planned",
+            f"pollflow.poll.{saved.poll_key}",
+            [e.election_id for e in tt.elections],
+            {"poll_key": saved.poll_key, "created": changes.poll_created, **changes.summary()},
+            name=saved.poll_title,
+        )
+    get_run_logger().info(
+        "%s: %d events, %d work items, %s",
+        saved.poll_key,
+        len(tt.events),
+        len(planned),
+        "changed" if changes.changed else "no changes",
+    )
+    return {
+        "poll_key": saved.poll_key,
+        "events": len(tt.events),
+        "work_items": len(planned),
+        "reminders": sum(len(p.reminders) for p in planned),
+        "warnings": list(tt.warnings),
+        **changes.summary(),
+    }

@@ -1,0 +1,87 @@
+"""Completing work: who did it and when, and what it unblocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from store.audit import record
+from store.models import SIGNOFF_ROLES, Person, Poll, WorkDependency, WorkItem, utcnow
+from store.people import find_person, roles_of
+from store.queries import find_work_item
+from timetables.errors import PollflowError
+
+
+class WorkError(PollflowError):
+    """Work that cannot be completed as asked."""
+
+
+@dataclass
+class Completed:
+    item: WorkItem
+    poll: Poll
+    by: Person
+    unblocked: list[WorkItem]
+    already_done: bool = False
+
+
+def complete(
+    session: Session,
+    ref: str,
+    by_email: str,
+    note: str | None = None,
+    election: str | None = None,
+    flow_run_id: str | None = None,
+) -> Completed:
+    item = find_work_item(session, ref, election)
+    by = find_person(session, by_email)
+    poll = session.get(Poll, item.poll_id)
+    if item.status == "done":
+        return Completed(item, poll, by, [], already_done=True)  # idempotent: done once
+    if item.status == "cancelled":
+        raise WorkError(f"work item {item.id} ({item.key}) was cancelled: it no longer applies")
+    if item.needs_signoff and not roles_of(session, by) & set(SIGNOFF_ROLES):
+        raise WorkError(
+            f"{item.key} needs a named sign-off by the Returning Officer or a deputy; "
+            f"{by.email} holds neither role"
+        )
+    waiting = session.scalars(
+        select(WorkItem)
+        .join(WorkDependency, WorkDependency.depends_on_id == WorkItem.id)
+        .where(WorkDependency.work_item_id == item.id, WorkItem.status == "open")
+    ).all()
+    if waiting:
+        raise WorkError(f"{item.key} waits for {', '.join(w.key for w in waiting)}: complete those first")
+    item.status, item.completed_at, item.completed_by_id, item.note = "done", utcnow(), by.id, note
+    record(
+        session,
+        by.email,
+        "completed",
+        poll_id=poll.id,
+        subject=item.key,
+        details={"work_item_id": item.id, "note": note, "signoff": item.needs_signoff},
+        flow_run_id=flow_run_id,
+    )
+    unblocked = [
+        w
+        for w in session.scalars(
+            select(WorkItem)
+            .join(WorkDependency, WorkDependency.work_item_id == WorkItem.id)
+            .where(WorkDependency.depends_on_id == item.id, WorkItem.status == "open")
+        ).all()
+        if not _still_waiting(session, w)
+    ]
+    return Completed(item, poll, by, unblocked)
+
+
+def _still_waiting(session: Session, item: WorkItem) -> bool:
+    return (
+        session.scalars(
+            select(WorkItem.id)
+            .join(WorkDependency, WorkDependency.depends_on_id == WorkItem.id)
+            .where(WorkDependency.work_item_id == item.id, WorkItem.status == "open")
+        ).first()
+        is not None
+    )
