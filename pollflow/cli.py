@@ -198,10 +198,21 @@ def holidays_add_day(
 
 @app.command()
 def demo() -> None:
-    """Show what pollflow does, on embedded defaults."""
+    """A fictional council plans its polls end to end, on embedded defaults (about a minute)."""
     from pollflow.demo import run_demo
 
     run_demo(console())
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="where Prefect's server listens")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Prefect's port (its UI is the audit dashboard)")] = 4200,
+) -> None:
+    """Serve every deployment with its schedule and event triggers (and start Prefect's server)."""
+    from pollflow.server import serve as run
+
+    run(console(), host, port)
 
 
 # The commands for planned work live in their own module; importing it registers them.

@@ -1,14 +1,45 @@
-"""Shared fixtures: a private POLLFLOW_HOME for the session and for every test."""
+"""Shared fixtures: private homes, the store on SQLite and PostgreSQL, real SMTP and HTTP servers,
+and Prefect's test harness, started once per session."""
 
 import os
 import tempfile
+import uuid
+from dataclasses import dataclass
 
-import pytest
-
-# Before anything reads it: never the developer's own ~/.pollflow, not even in class fixtures.
+# Before anything imports Prefect or reads POLLFLOW_HOME: nothing touches the developer's own
+# ~/.pollflow or ~/.prefect, Prefect stays quiet and persists events quickly.
 os.environ["POLLFLOW_HOME"] = tempfile.mkdtemp(prefix="pollflow-tests-")
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="prefect-tests-")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+os.environ.setdefault("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL", "0.5")
+os.environ.pop("PREFECT_API_URL", None)
+for name in ("POLLFLOW_DATABASE_URL", "POLLFLOW_SMTP_URL", "POLLFLOW_NOTIFY_API_KEY", "POLLFLOW_WEBHOOK_URL"):
+    os.environ.pop(name, None)
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 from timetables import calendars  # noqa: E402
+
+POSTGRES_URL = os.environ.get("POLLFLOW_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("POLLFLOW_REQUIRE_POSTGRES") == "1"
+_postgres_error: list = []
+
+
+def postgres_available() -> str | None:
+    """None if the test server answers, else why not."""
+    if not _postgres_error:
+        try:
+            engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
+            with engine.connect() as connection:
+                connection.execute(text("select 1"))
+            engine.dispose()
+            _postgres_error.append(None)
+        except Exception as exc:  # any failure to connect means "no server here"
+            _postgres_error.append(f"no PostgreSQL at {POSTGRES_URL}: {exc.__class__.__name__}")
+    return _postgres_error[0]
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +51,122 @@ def home(tmp_path, monkeypatch):
     yield path
     if any(path.glob("*.json")) or any(path.glob("*.yaml")):
         calendars.reload()  # the test changed the data calendars are built from
+
+
+@dataclass
+class Store:
+    backend: str
+    url: str
+
+    @property
+    def engine(self):
+        from store.db import get_engine
+
+        return get_engine(self.url)
+
+    def session(self):
+        from store.db import session_scope
+
+        return session_scope(self.engine)
+
+
+def _postgres_schema():
+    reason = postgres_available()
+    if reason:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"POLLFLOW_REQUIRE_POSTGRES=1 but {reason}")
+        pytest.skip(reason)
+    schema = f"pf_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return admin, schema, f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def make_store(backend: str, tmp_path):
+    """A fresh, migrated store; yields it, then drops it."""
+    from store.db import dispose, get_engine, upgrade
+
+    admin = schema = None
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'pollflow.db'}"
+    else:
+        admin, schema, url = _postgres_schema()
+        upgrade(get_engine(url, migrate=False))
+    yield Store(backend, url)
+    dispose(url)
+    if admin is not None:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path, monkeypatch):
+    """The store, once on SQLite and once on PostgreSQL; flows find it through the environment."""
+    for made in make_store(request.param, tmp_path):
+        monkeypatch.setenv("POLLFLOW_DATABASE_URL", made.url)
+        yield made
+
+
+@pytest.fixture
+def sqlite_store(tmp_path, monkeypatch):
+    for made in make_store("sqlite", tmp_path):
+        monkeypatch.setenv("POLLFLOW_DATABASE_URL", made.url)
+        yield made
+
+
+@pytest.fixture
+def postgres_store(tmp_path, monkeypatch):
+    for made in make_store("postgres", tmp_path):
+        monkeypatch.setenv("POLLFLOW_DATABASE_URL", made.url)
+        yield made
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """A real SMTP server on localhost, named by POLLFLOW_SMTP_URL."""
+    from tests.fakes import SmtpServer
+
+    server = SmtpServer().start()
+    monkeypatch.setenv("POLLFLOW_SMTP_URL", server.url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def notify(monkeypatch):
+    """A local HTTP server speaking GOV.UK Notify's API, configured as pollflow's Notify."""
+    from tests import fakes
+
+    server = fakes.FakeNotify()
+    monkeypatch.setenv("POLLFLOW_NOTIFY_API_KEY", fakes.NOTIFY_API_KEY)
+    monkeypatch.setenv("POLLFLOW_NOTIFY_BASE_URL", server.url)
+    monkeypatch.setenv("POLLFLOW_NOTIFY_EMAIL_TEMPLATE", fakes.NOTIFY_EMAIL_TEMPLATE)
+    monkeypatch.setenv("POLLFLOW_NOTIFY_SMS_TEMPLATE", fakes.NOTIFY_SMS_TEMPLATE)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhook(monkeypatch):
+    from tests.fakes import WebhookReceiver
+
+    receiver = WebhookReceiver()
+    monkeypatch.setenv("POLLFLOW_WEBHOOK_URL", receiver.url)
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect():
+    """Prefect's test harness, started once for the whole session (it takes ~10 s)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        yield
