@@ -8,14 +8,8 @@ import datetime as dt
 from prefect import flow
 
 from flows.publish import current_run_id, emit, markdown_artifact, timetable_artifact
-from tasks.steps import compute_timetable, compute_work, load_stored_plan, save_plan
+from tasks.steps import compute_timetable, compute_work, load_replan_inputs, save_plan
 from timetables import calendars
-from timetables.errors import PollflowError
-
-
-def with_date(election_id: str, poll_date: dt.date) -> str:
-    """The same election id for another polling day."""
-    return election_id.rsplit(".", 1)[0] + "." + poll_date.isoformat()
 
 
 @flow(name="replan")
@@ -27,20 +21,10 @@ def replan(
     actor: str = "flow:replan",
 ) -> dict:
     calendars.reload()  # a day of mourning may have been added since this process started
-    stored = load_stored_plan(election_id)
-    kept = dict(stored.overrides)
-    for key in unset or []:
-        if key not in kept:
-            raise PollflowError(
-                f"{key} is not set for {stored.poll_key}: set dates are {', '.join(kept) or 'none'}"
-            )
-        del kept[key]
-    kept.update(overrides or {})
-    day = poll_date or stored.poll_date
-    ids = [with_date(e, day) for e in stored.election_ids]
-    tt = compute_timetable(ids, stored.nations, stored.kinds, kept)
-    planned = compute_work(tt, stored.overlay)
-    saved = save_plan(stored.poll_key, tt, planned, kept, stored.overlay, actor, current_run_id())
+    inputs = load_replan_inputs(election_id, poll_date, overrides or {}, unset or [])
+    tt = compute_timetable(inputs.election_ids, inputs.nations, inputs.kinds, inputs.overrides)
+    planned = compute_work(tt, inputs.overlay)
+    saved = save_plan(inputs.poll_key, tt, planned, inputs.overrides, inputs.overlay, actor, current_run_id())
     changes = saved.changes
     timetable_artifact(tt)
     moved = [
@@ -54,7 +38,7 @@ def replan(
         emit(
             "pollflow.timetable.changed",
             f"pollflow.poll.{saved.poll_key}",
-            stored.election_ids,
+            inputs.election_ids,
             {"poll_key": saved.poll_key, **changes.summary()},
             name=saved.poll_title,
         )

@@ -66,6 +66,14 @@ def plan(
 
     if overlay is not None and not overlay.exists():
         raise PollflowError(f"overlay file {overlay} does not exist")
+    # Check the input here, before Prefect starts: a bad id or overlay is one line, at once.
+    from timetables import timetable_for
+    from timetables.work import load_overlay, plan_work
+
+    plan_work(
+        timetable_for(election_ids, nation=nation, kind=kind, overrides=parse_sets(set_)),
+        load_overlay(overlay) if overlay else None,
+    )
     out = console()
     result = run_flow(
         "plan_election:plan_election",
@@ -205,6 +213,10 @@ def done(
     election: Annotated[str | None, typer.Option(help="the election, where a key is ambiguous")] = None,
 ) -> None:
     """Record work as done: who and when, and tell the owners of what it unblocks."""
+    from store.work import check_completable
+
+    with store_session() as session:  # refuse at once, before Prefect starts
+        check_completable(session, task, by, election)
     from pollflow.runtime import run_flow
 
     out = console()
@@ -254,6 +266,16 @@ def replan(
             day = dt.date.fromisoformat(poll_date)
         except ValueError as exc:
             raise PollflowError(f"--poll-date '{poll_date}' is not YYYY-MM-DD") from exc
+    from store.planning import replan_inputs
+    from timetables import timetable_for
+    from timetables.work import load_overlay, plan_work
+
+    with store_session() as session:  # check the input at once, before Prefect starts
+        inputs = replan_inputs(session, election_id, day, parse_sets(set_), unset or [])
+    tt = timetable_for(
+        inputs.election_ids, nation=inputs.nations, kind=inputs.kinds, overrides=inputs.overrides
+    )
+    plan_work(tt, load_overlay(inputs.overlay) if inputs.overlay else None)
     out = console()
     result = run_flow(
         "replan:replan",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -60,6 +61,11 @@ def run_flow(flow: str, console: Console | None = None, **parameters):
 
     module, _, name = flow.partition(":")
     flow_fn = getattr(importlib.import_module(f"flows.{module}"), name)
+    if not os.environ.get("POLLFLOW_DEBUG"):
+        # A failed run is recorded in Prefect (its UI shows the traceback); the command line says
+        # what went wrong in one line instead of printing Prefect's log of it.
+        for logger in ("prefect.flow_runs", "prefect.task_runs"):
+            logging.getLogger(logger).setLevel(logging.CRITICAL)
 
     where = os.environ.get("PREFECT_API_URL") or "Prefect's embedded API"
     status = (

@@ -27,6 +27,7 @@ from store.models import (
     WorkItem,
     utcnow,
 )
+from timetables.errors import PollflowError
 from timetables.model import Timetable
 from timetables.work import PlannedTask
 
@@ -223,10 +224,20 @@ def sync_poll(
     return poll, changes
 
 
+def _undated(election_id: str) -> str:
+    return election_id.rsplit(".", 1)[0]
+
+
 def _sync_elections(session: Session, poll: Poll, tt: Timetable) -> None:
-    stored = {e.election_id: e for e in session.exec(select(Election).where(Election.poll_id == poll.id))}
+    """The poll's elections; when polling day moves, their ids move with it (the poll's key, its
+    identity in the store and the audit trail, stays)."""
+    stored = {
+        _undated(e.election_id): e for e in session.exec(select(Election).where(Election.poll_id == poll.id))
+    }
+    wanted = set()
     for ref in tt.elections:
-        row = stored.get(ref.election_id)
+        wanted.add(_undated(ref.election_id))
+        row = stored.get(_undated(ref.election_id))
         if row is None:
             session.add(
                 Election(
@@ -237,8 +248,21 @@ def _sync_elections(session: Session, poll: Poll, tt: Timetable) -> None:
                     title=ref.title,
                 )
             )
-        elif (row.kind, row.nation, row.title) != (ref.kind, ref.nation, ref.title):
-            row.kind, row.nation, row.title = ref.kind, ref.nation, ref.title
+        elif (row.election_id, row.kind, row.nation, row.title) != (
+            ref.election_id,
+            ref.kind,
+            ref.nation,
+            ref.title,
+        ):
+            row.election_id, row.kind, row.nation, row.title = (
+                ref.election_id,
+                ref.kind,
+                ref.nation,
+                ref.title,
+            )
+    for key, row in stored.items():
+        if key not in wanted:
+            session.delete(row)
 
 
 def _sync_overrides(session: Session, poll: Poll, overrides: dict[str, str], actor: str) -> None:
@@ -269,6 +293,52 @@ def _sync_overrides(session: Session, poll: Poll, overrides: dict[str, str], act
                 details={"was": row.value},
             )
             session.delete(row)
+
+
+@dataclass
+class ReplanInputs:
+    """What a replan recomputes from: the stored plan, with the changes asked for."""
+
+    poll_key: str
+    election_ids: list[str]  # for the (perhaps new) polling day
+    kinds: list[str]
+    nations: list[str]
+    overrides: dict[str, str]
+    overlay: str | None
+
+
+def with_date(election_id: str, poll_date: dt.date) -> str:
+    """The same election id for another polling day."""
+    return election_id.rsplit(".", 1)[0] + "." + poll_date.isoformat()
+
+
+def replan_inputs(
+    session: Session,
+    election_id: str,
+    poll_date: dt.date | None = None,
+    overrides: dict[str, str] | None = None,
+    unset: list[str] | None = None,
+) -> ReplanInputs:
+    """Keep every date set by hand (unless unset), apply new ones, move the polling day."""
+    from store.queries import find_poll
+
+    poll = find_poll(session, election_id)
+    kept = stored_overrides(session, poll)
+    for key in unset or []:
+        if key not in kept:
+            raise PollflowError(f"{key} is not set for {poll.key}: set dates are {', '.join(kept) or 'none'}")
+        del kept[key]
+    kept.update(overrides or {})
+    day = poll_date or poll.poll_date
+    elections = session.exec(select(Election).where(Election.poll_id == poll.id).order_by(Election.id)).all()
+    return ReplanInputs(
+        poll_key=poll.key,
+        election_ids=[with_date(e.election_id, day) for e in elections],
+        kinds=[e.kind for e in elections],
+        nations=[e.nation for e in elections],
+        overrides=kept,
+        overlay=poll.overlay,
+    )
 
 
 def stored_overrides(session: Session, poll: Poll) -> dict[str, str]:

@@ -27,19 +27,15 @@ class Completed:
     already_done: bool = False
 
 
-def complete(
-    session: Session,
-    ref: str,
-    by_email: str,
-    note: str | None = None,
-    election: str | None = None,
-    flow_run_id: str | None = None,
-) -> Completed:
+def check_completable(
+    session: Session, ref: str, by_email: str, election: str | None = None
+) -> tuple[WorkItem, Person, Poll]:
+    """The work item and person, if ``by_email`` may complete it now; else a clear error."""
     item = find_work_item(session, ref, election)
     by = find_person(session, by_email)
     poll = session.get(Poll, item.poll_id)
     if item.status == "done":
-        return Completed(item, poll, by, [], already_done=True)  # idempotent: done once
+        return item, by, poll
     if item.status == "cancelled":
         raise WorkError(f"work item {item.id} ({item.key}) was cancelled: it no longer applies")
     if item.needs_signoff and not roles_of(session, by) & set(SIGNOFF_ROLES):
@@ -54,6 +50,20 @@ def complete(
     ).all()
     if waiting:
         raise WorkError(f"{item.key} waits for {', '.join(w.key for w in waiting)}: complete those first")
+    return item, by, poll
+
+
+def complete(
+    session: Session,
+    ref: str,
+    by_email: str,
+    note: str | None = None,
+    election: str | None = None,
+    flow_run_id: str | None = None,
+) -> Completed:
+    item, by, poll = check_completable(session, ref, by_email, election)
+    if item.status == "done":
+        return Completed(item, poll, by, [], already_done=True)  # idempotent: done once
     item.status, item.completed_at, item.completed_by_id, item.note = "done", utcnow(), by.id, note
     record(
         session,

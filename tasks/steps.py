@@ -13,8 +13,7 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from store.db import get_engine, session_scope
-from store.planning import Changes, stored_overrides, sync_poll
-from store.queries import find_poll
+from store.planning import Changes, ReplanInputs, replan_inputs, sync_poll
 from tasks import alerts, delivery, settings
 from timetables import Timetable, timetable_for
 from timetables.work import PlannedTask, load_overlay, plan_work
@@ -66,37 +65,12 @@ def save_plan(
         return Saved(poll.id, poll.key, poll.title, changes)
 
 
-@dataclass
-class StoredPlan:
-    poll_key: str
-    election_ids: list[str]
-    kinds: list[str]
-    nations: list[str]
-    overrides: dict[str, str]
-    overlay: str | None
-    poll_date: dt.date
-
-
 @task(name="load stored plan", **TASK)
-def load_stored_plan(election_id: str) -> StoredPlan:
-    from sqlalchemy import select
-
-    from store.models import Election
-
+def load_replan_inputs(
+    election_id: str, poll_date: dt.date | None, overrides: dict[str, str], unset: list[str]
+) -> ReplanInputs:
     with session_scope() as session:
-        poll = find_poll(session, election_id)
-        elections = session.scalars(
-            select(Election).where(Election.poll_id == poll.id).order_by(Election.id)
-        ).all()
-        return StoredPlan(
-            poll_key=poll.key,
-            election_ids=[e.election_id for e in elections],
-            kinds=[e.kind for e in elections],
-            nations=[e.nation for e in elections],
-            overrides=stored_overrides(session, poll),
-            overlay=poll.overlay,
-            poll_date=poll.poll_date,
-        )
+        return replan_inputs(session, election_id, poll_date, overrides, unset)
 
 
 @task(name="scan deadlines", **TASK)
