@@ -349,6 +349,9 @@ def audit(
 def ics(
     person: Annotated[str, typer.Option(help="whose work (email)")],
     output: Annotated[Path | None, typer.Option(help="write to this file, not stdout")] = None,
+    url: Annotated[
+        bool, typer.Option("--url", help="print the address Outlook can subscribe to (pollflow web)")
+    ] = False,
 ) -> None:
     """A person's open work as an iCalendar feed, with alarms, for Outlook."""
     from pollflow.calendar_feed import person_calendar
@@ -358,6 +361,11 @@ def ics(
 
     with store_session() as session:
         who = find_person(session, person)
+        if url:
+            from pollflow.web import calendar_url
+
+            console().print(calendar_url(who.email), soft_wrap=True)
+            return
         rows = queries.tasks(session, person=who.email, as_of=now())
         text = person_calendar(who.name, who.email, rows).to_ical().decode()
     if output:
@@ -410,3 +418,17 @@ def outbox(
                 n.last_error or "",
             )
     console().print(table)
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="where to listen")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="the port")] = 8080,
+) -> None:
+    """Serve calendar feeds and the pages people reach through signed links."""
+    from pollflow.web import serve
+
+    console().print(
+        f"pollflow web on http://{host}:{port} (set POLLFLOW_PUBLIC_URL to the address people use)"
+    )
+    serve(host, port)

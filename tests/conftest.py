@@ -170,3 +170,33 @@ def prefect():
         temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
         yield
+
+
+@pytest.fixture
+def web_server(monkeypatch):
+    """pollflow's web service (uvicorn) on a free local port; yields its base URL."""
+    import threading
+    import time
+
+    import requests
+    import uvicorn
+
+    from pollflow.web import create_app
+    from tests.fakes import free_port
+
+    port = free_port()
+    monkeypatch.setenv("POLLFLOW_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/health", timeout=0.5).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.05)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
