@@ -215,8 +215,20 @@ def serve(
     run(console(), host, port)
 
 
-# The commands for planned work live in their own module; importing it registers them.
-from pollflow import cli_work  # noqa: E402, F401
+def _register_commands() -> None:
+    """Each group of commands lives in its own module (pollflow/cli_*.py); importing it
+    registers its commands on ``app``."""
+    import importlib
+    import pkgutil
+
+    import pollflow
+
+    for module in sorted(pkgutil.iter_modules(pollflow.__path__), key=lambda m: m.name):
+        if module.name.startswith("cli_"):
+            importlib.import_module(f"pollflow.{module.name}")
+
+
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,13 +49,17 @@ def create_app() -> FastAPI:
             body, media_type="text/calendar; charset=utf-8", headers={"Cache-Control": "no-cache"}
         )
 
-    for extend in EXTENSIONS:
-        extend(app)
+    # Other parts of pollflow add their pages from their own modules (pollflow/web_*.py), each
+    # with a register(app) function.
+    import importlib
+    import pkgutil
+
+    import pollflow
+
+    for module in sorted(pkgutil.iter_modules(pollflow.__path__), key=lambda m: m.name):
+        if module.name.startswith("web_"):
+            importlib.import_module(f"pollflow.{module.name}").register(app)
     return app
-
-
-# Other parts of pollflow add their routes here (see pollflow/staff_web.py).
-EXTENSIONS: list = []
 
 
 def serve(host: str, port: int) -> None:

@@ -60,6 +60,14 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def dispose(url: str) -> None:
+    """Close an engine's connections and forget it (tests make one per database)."""
+    engine = _engine(url)
+    engine.dispose()
+    _engine.cache_clear()
+    _checked.discard(str(engine.url))
+
+
 def get_engine(url: str | None = None, migrate: bool = True) -> Engine:
     """The engine for the store, migrated to the current schema where that is safe."""
     url = url or database_url()
@@ -79,20 +87,29 @@ def alembic_config(engine: Engine):
 
 
 def upgrade(engine: Engine | None = None) -> str:
-    """Apply every migration; return the revision the database is now at."""
+    """Apply every migration; return the revision(s) the database is now at.
+
+    Each part of pollflow (the core, staff, documents, canvass) keeps its own branch of migrations
+    from the core's first one, so "heads": every branch to its latest.
+    """
     from alembic import command
-    from alembic.runtime.migration import MigrationContext
 
     engine = engine or get_engine(migrate=False)
-    command.upgrade(alembic_config(engine), "head")
+    command.upgrade(alembic_config(engine), "heads")
+    return ", ".join(sorted(current_revisions(engine)))
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def head_revision() -> str:
+def head_revisions() -> set[str]:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+    return set(ScriptDirectory.from_config(alembic_config(None)).get_heads())
 
 
 _checked: set[str] = set()
@@ -103,24 +120,23 @@ def ensure_schema(engine: Engine) -> None:
     key = str(engine.url)
     if key in _checked:
         return
-    from alembic.runtime.migration import MigrationContext
-
     try:
+        current = current_revisions(engine)
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
             has_tables = bool(inspect(connection).get_table_names())
     except OperationalError as exc:
         raise StoreError(f"cannot open the store at {engine.url.render_as_string()}: {exc.orig}") from exc
-    head = head_revision()
-    if current != head:
+    heads = head_revisions()
+    if current != heads:
         if engine.dialect.name == "sqlite":
             upgrade(engine)
-        elif current is None and has_tables:
+        elif not current and has_tables:
             raise StoreError(f"{engine.url}: the database has tables but no pollflow schema version")
         else:
             raise StoreError(
                 f"the store at {engine.url.render_as_string(hide_password=True)} is at schema "
-                f"{current or 'none'}, not {head}: run `pollflow db upgrade`"
+                f"{', '.join(sorted(current)) or 'none'}, not {', '.join(sorted(heads))}: "
+                "run `pollflow db upgrade`"
             )
     _checked.add(key)
 

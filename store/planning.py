@@ -434,7 +434,9 @@ def _sync_work(session: Session, poll: Poll, planned: list[PlannedTask], changes
             if getattr(row, attr) != value:
                 setattr(row, attr, value)
     for key, row in stored.items():
-        if key not in desired and row.status == "open":
+        # Only the catalogue's work is planned here; work other flows raise (recruitment,
+        # documents) is theirs to keep.
+        if key not in desired and row.status == "open" and row.source in ("catalogue", "overlay"):
             row.status = "cancelled"
             changes.work_cancelled.append(key)
     session.flush()
