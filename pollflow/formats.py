@@ -45,8 +45,12 @@ def clock(event: Event) -> str:
 
 
 def render_table(tt: Timetable, console: Console) -> None:
+    if tt.registration_year:
+        title = f"{tt.title} {tt.registration_year} ({tt.nation})"
+    else:
+        title = f"{tt.title}: polling day {day(tt.poll_date)} ({tt.nation})"
     table = Table(
-        title=f"{tt.title}: polling day {day(tt.poll_date)} ({tt.nation})",
+        title=title,
         title_justify="left",
         show_lines=False,
         expand=False,

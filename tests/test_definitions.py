@@ -27,6 +27,7 @@ KINDS = {
     "ref": {"england", "wales", "scotland", "northern-ireland"},
     "ref-local": {"england"},
     "recall": {"england", "wales", "scotland", "northern-ireland"},
+    "canvass": {"england", "wales", "scotland"},  # issue 7: Northern Ireland has no annual canvass
 }
 
 
@@ -48,8 +49,8 @@ def test_every_rule_cites_its_legislation():
 
 
 def test_every_plan_compiles():
-    for kind, nation in definitions().by_kind_nation:
-        plan = plan_for(kind, nation)
+    for (kind, nation), (_, definition) in definitions().by_kind_nation.items():
+        plan = plan_for(kind, nation, 2027 if definition.registration_year else None)
         assert plan.events and plan.poll_calendar
 
 

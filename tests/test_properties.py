@@ -27,7 +27,13 @@ ID_FOR_KIND = {
     "ref-local": "ref.x.{}",
     "recall": "recall.x.{}",
 }
-POLLS = [(kind, nation) for kind, info in sorted(definitions().kinds.items()) for nation in info.nations]
+# Polls only: the registration year's properties are in test_canvass_timetable.py.
+POLLS = [
+    (kind, nation)
+    for kind, info in sorted(definitions().kinds.items())
+    if kind != "canvass"
+    for nation in info.nations
+]
 # Each pair must be in this order wherever both events apply to the same election.
 LEGAL_ORDER = [
     ("dissolution", "writ_received"),

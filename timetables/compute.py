@@ -42,12 +42,13 @@ Override = tuple[dt.date, dt.time | None]
 class Step:
     """A compiled Spec: move ``count`` units from an anchor, in one calendar."""
 
-    anchor: str
+    anchor: str  # "poll", "year" (a fixed date) or an event's key
     sign: int
-    unit: str  # "working_days" | "days" | "months"
+    unit: str  # "working_days" | "days" | "months" | "date"
     count: int
     calendar: str
     roll_forward: bool
+    fixed: Spec | None = None  # a fixed date, placed in the registration year
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class PlanRule:
     earliest: tuple[Step, ...]
     asap: Step | None
     default: Step | None
+    deferred: Step | None  # the later limit of a deferral the law allows in stated circumstances
     calendar: str  # the calendar the rule counts in, shown with the event
     # Most rules are one count of working days from polling day or from another event (or a
     # window of two such counts): those take a fast path, as (anchor, calendar, signed count).
@@ -110,6 +112,7 @@ class Plan:
     poll_calendar: str
     settable: tuple[str, ...]
     scopes: dict[str, str]
+    registration_year: bool = False  # a canvass year: no polling day to check
     calendars: tuple = ()  # the calendars that poll_count numbers
     poll_position: int = 0  # where the poll's own calendar is among them
     # Polling days on which some rule starts or stops applying, and the rules in force between
@@ -172,13 +175,16 @@ def _calendar_id(definition: Definition, nation: str, name: str, source: str) ->
 
 
 def _step(spec: Spec, definition: Definition, nation: str, source: str) -> Step:
+    calendar = _calendar_id(definition, nation, spec.calendar or "timetable", source)
+    if spec.date is not None:
+        return Step("year", 1, "date", 0, calendar, spec.roll_forward, fixed=spec)
     unit = next(u for u in ("working_days", "days", "months") if getattr(spec, u) is not None)
     return Step(
         anchor=spec.anchor,
         sign=spec.sign,
         unit=unit,
         count=getattr(spec, unit),
-        calendar=_calendar_id(definition, nation, spec.calendar or "timetable", source),
+        calendar=calendar,
         roll_forward=spec.roll_forward,
     )
 
@@ -188,11 +194,11 @@ def _dependency_order(anchors: dict[str, list[str]], source: str) -> list[str]:
     law's order (vocabulary.EVENT_ORDER), so that sorting by date alone keeps that order."""
     for key, deps in anchors.items():
         for anchor in deps:
-            if anchor != "poll" and anchor not in anchors:
+            if anchor not in FIXED_ANCHORS and anchor not in anchors:
                 raise DefinitionError(
                     f"{source}: event '{key}' is placed from '{anchor}', which the definition does not have"
                 )
-    waiting = {key: {a for a in deps if a != "poll"} for key, deps in anchors.items()}
+    waiting = {key: {a for a in deps if a not in FIXED_ANCHORS} for key, deps in anchors.items()}
     rank = {key: (ORDER_INDEX.get(key, len(ORDER_INDEX)), n) for n, key in enumerate(anchors)}
     ready = [(rank[k], k) for k, deps in waiting.items() if not deps]
     heapq.heapify(ready)
@@ -215,9 +221,11 @@ WORKING_DAYS, DAYS, MONTHS = 0, 1, 2
 UNIT_CODES = {"working_days": WORKING_DAYS, "days": DAYS, "months": MONTHS}
 
 
-def _quick(step: Step) -> tuple:
+def _quick(step: Step) -> tuple | None:
     """A step as (anchor, calendar, unit code, signed count, roll forward), for the fast path;
-    a count of calendar days as a timedelta, ready to add."""
+    a count of calendar days as a timedelta, ready to add. A fixed date takes the full path."""
+    if step.fixed is not None:
+        return None
     count = step.sign * step.count
     return (
         step.anchor,
@@ -235,6 +243,7 @@ def _plan_rule(r: Rule, definition: Definition, nation: str, source: str) -> Pla
     on, latest, earliest = steps(r.on), steps(r.latest), steps(r.earliest)
     asap = _step(r.asap_after, definition, nation, source) if r.asap_after else None
     default = _step(r.default, definition, nation, source) if r.default else None
+    deferred = _step(r.deferred_latest, definition, nation, source) if r.deferred_latest else None
     main = (on or latest or earliest or (asap or default,))[0]
     if r.shape == "assumed":
         hi_steps, lo_steps = (default,), ()
@@ -245,6 +254,8 @@ def _plan_rule(r: Rule, definition: Definition, nation: str, source: str) -> Pla
     # The fast path takes a single step for each bound; a bound set by several takes the full one.
     quick_hi = _quick(hi_steps[0]) if len(hi_steps) == 1 else None
     quick_lo = _quick(lo_steps[0]) if len(lo_steps) == 1 else None
+    if len(lo_steps) == 1 and quick_lo is None:
+        quick_hi = None  # a bound the fast path cannot place: place the rule on the full path
     unconditional = r.valid_from is None and r.valid_to is None and r.photo_id is None and r.ballots is None
     return PlanRule(
         r,
@@ -254,6 +265,7 @@ def _plan_rule(r: Rule, definition: Definition, nation: str, source: str) -> Pla
         earliest,
         asap,
         default,
+        deferred,
         main.calendar,
         quick_hi,
         quick_lo,
@@ -261,11 +273,76 @@ def _plan_rule(r: Rule, definition: Definition, nation: str, source: str) -> Pla
     )
 
 
+FIXED_ANCHORS = ("poll", "year")
+MONTH_NAMES = tuple(_monthcal.month_name)
+
+
+def _series_key(key: str, suffix: str) -> str:
+    """``notice_of_alteration.determination`` -> ``notice_of_alteration.2027-03.determination``."""
+    head, _, tail = key.partition(".")
+    return f"{head}.{suffix}" + (f".{tail}" if tail else "")
+
+
+def _month_spec(spec: Spec, heads: set[str], first: dt.date) -> Spec:
+    """A monthly template's spec for the month starting ``first``."""
+    anchor = spec.anchor
+    if anchor == "month":
+        # Counted from the first of the month: a fixed date, so working days cannot apply.
+        if spec.working_days is not None or spec.months is not None or spec.before is not None:
+            raise DefinitionError(
+                "monthly: the anchor 'month' takes 'after' with 'days' (the first of the month "
+                "plus days, rolled forward if asked)"
+            )
+        day = first + dt.timedelta(days=spec.days or 0)
+        return spec.model_copy(update={"after": None, "days": None, "date": day.isoformat(), "year": 0})
+    if anchor.split(".")[0] in heads:
+        field_name = "before" if spec.before is not None else "after"
+        return spec.model_copy(update={field_name: _series_key(anchor, f"{first:%Y-%m}")})
+    return spec
+
+
+def expand_monthly(definition: Definition, year: int) -> Definition:
+    """The definition with its monthly series written out as events for each month of ``year``."""
+    monthly = definition.monthly
+    if monthly is None:
+        return definition
+    heads = {key.split(".")[0] for key in monthly.events}
+    events = dict(definition.events)
+    for month in monthly.months:
+        first = dt.date(year, month, 1)
+        for key, event in monthly.events.items():
+            rules = []
+            for rule in event.rules:
+                update: dict = {}
+                for name in ("on", "latest", "earliest"):
+                    specs = getattr(rule, name)
+                    if specs is not None:
+                        update[name] = [_month_spec(s, heads, first) for s in specs]
+                for name in ("asap_after", "default", "deferred_latest"):
+                    spec = getattr(rule, name)
+                    if spec is not None:
+                        update[name] = _month_spec(spec, heads, first)
+                rules.append(rule.model_copy(update=update))
+            label = event.label.replace("{month}", f"{MONTH_NAMES[month]} {year}")
+            if month in monthly.optional:
+                label += f" ({monthly.optional_note})"
+            events[_series_key(key, f"{first:%Y-%m}")] = event.model_copy(
+                update={"label": label, "rules": rules}
+            )
+    return definition.model_copy(update={"events": events})
+
+
 @cache
-def plan_for(kind: str, nation: str) -> Plan:
+def plan_for(kind: str, nation: str, year: int | None = None) -> Plan:
+    """The compiled plan of a kind of poll in a nation; for a registration year's kind, with its
+    monthly series written out for ``year``."""
     defs = definitions()
     definition = defs.get(kind, nation)
     source = defs.file_for(kind, nation)
+    if year is not None:
+        definition = expand_monthly(definition, year)
+    elif definition.registration_year:
+        raise DefinitionError(f"{source}: a registration year's plan needs its year")
 
     def in_force(ev):
         return [r for r in ev.rules if r.nations is None or nation in r.nations]
@@ -312,6 +389,7 @@ def plan_for(kind: str, nation: str) -> Plan:
         settable=tuple(e.key for e in events if e.settable),
         scopes={e.key: e.scope for e in events},
         calendars=tuple(calendars),
+        registration_year=definition.registration_year,
         boundaries=tuple(
             sorted(
                 {r.rule.valid_from for e in events for r in e.rules if r.rule.valid_from}
@@ -365,10 +443,19 @@ class _Run:
         self.plan = plan
         self.poll = poll
         self.placed: dict[str, Placed] = {}
-        self.check_provisional = needs_provisional_checks(poll)
+        # A registration year's dates run from the December before to years after: check them all.
+        self.check_provisional = plan.registration_year or needs_provisional_checks(poll)
+        self.notes: list[str] = []  # warnings about the dates someone has set
 
     def move(self, step: Step, use_lo: bool, key: str) -> tuple[dt.date, bool]:
         """Apply one step from its anchor (the anchor's earliest day if ``use_lo``)."""
+        cal = registry.get(step.calendar)
+        if step.fixed is not None:
+            day = step.fixed.fixed_day(self.poll.year)
+            if not step.roll_forward:
+                return day, False
+            rolled = cal.roll_forward(day)
+            return rolled, self.check_provisional and cal.provisional(day, rolled)
         if step.anchor == "poll":
             base, provisional = self.poll, False
         else:
@@ -381,7 +468,6 @@ class _Run:
                 )
             base = anchor[0] if use_lo else anchor[1]
             provisional = anchor[2]
-        cal = registry.get(step.calendar)
         if step.unit == "working_days":
             if step.sign < 0:
                 day = cal.working_days_before(base, step.count)
@@ -438,7 +524,7 @@ class _Run:
         poll = self.poll
         lo: dt.date | None = place[0]
         hi: dt.date | None = place[1]
-        if day > poll and place[1] <= poll:
+        if day > poll and place[1] <= poll and not self.plan.registration_year:
             raise OverrideError(
                 f"{key}={day.isoformat()} is after polling day ({poll.isoformat()}): "
                 f"{key} must fall on or before {place[1].isoformat()}"
@@ -452,13 +538,28 @@ class _Run:
                 f"{key}={day.isoformat()} is earlier than the law allows: the earliest is "
                 f"{lo.isoformat()} ({rule.rule.citation})"
             )
+        if shape == "latest" and rule.deferred is not None and hi is not None and day > hi:
+            limit, _ = self.move(rule.deferred, False, key)
+            if day > limit:
+                raise OverrideError(
+                    f"{key}={day.isoformat()} is later than the law allows: the latest is "
+                    f"{hi.isoformat()} ({rule.rule.citation}), or {limit.isoformat()} where "
+                    f"{rule.rule.deferral}"
+                )
+            self.notes.append(
+                f"{key} deferred from {hi.isoformat()} to {day.isoformat()}: allowed only where "
+                f"{rule.rule.deferral}"
+            )
+            return day, day, False
         if shape != "asap" and hi is not None and day > hi:
             raise OverrideError(
                 f"{key}={day.isoformat()} is later than the law allows: the latest is "
                 f"{hi.isoformat()} ({rule.rule.citation})"
             )
         cal = registry.get(rule.calendar)
-        if shape != "assumed" and not cal.is_working_day(day):
+        main = (rule.on or rule.latest or (rule.asap,))[0]
+        fixed_by_law = main is not None and main.fixed is not None and not main.roll_forward
+        if shape != "assumed" and not fixed_by_law and not cal.is_working_day(day):
             raise OverrideError(
                 f"{key}={day.isoformat()} is not a working day ({cal.why_closed(day)}) in the "
                 f"{cal.title} calendar"
@@ -466,18 +567,28 @@ class _Run:
         return day, day, False
 
 
-def compute_events(plan: Plan, eid: ElectionId, overrides: dict[str, Override]) -> tuple[list[Event], bool]:
-    """Every event that applies to one election, in dependency order, and whether any of them
-    may be provisional or rest on unconfirmed rule text (so that warnings are worth looking for).
+def compute_events(
+    plan: Plan, eid: ElectionId, overrides: dict[str, Override]
+) -> tuple[list[Event], bool, list[str]]:
+    """Every event that applies to one election, in dependency order; whether any of them may be
+    provisional or rest on unconfirmed rule text (so that warnings are worth looking for); and
+    warnings about the dates that have been set (a deferral the law allows only sometimes).
     """
     election_id, poll = eid.raw, eid.poll_date
+    if plan.registration_year and poll.year < plan.rules_from.year:
+        raise PollDateError(
+            f"no rules for the registration year {poll.year}: pollflow's rules cover the years "
+            f"from {plan.rules_from.year}"
+        )
     if poll < plan.rules_from:
         raise PollDateError(
             f"no rules for a {plan.kind} poll on {poll.isoformat()}: pollflow's rules cover "
             f"polls from {plan.rules_from.isoformat()}"
         )
     positions = [cal.position(poll) for cal in plan.calendars]
-    if positions[plan.poll_position] is None:  # not a working day, or near the calendar's edge
+    if (
+        positions[plan.poll_position] is None and not plan.registration_year
+    ):  # not a working day, or near the calendar's edge
         poll_calendar = registry.get(plan.poll_calendar)
         if not poll_calendar.is_working_day(poll):
             why = poll_calendar.why_closed(poll)
@@ -553,7 +664,7 @@ def compute_events(plan: Plan, eid: ElectionId, overrides: dict[str, Override]) 
         else:
             lo = None
         out[index] = Event(rule.info, hi, time, lo, provisional, election_id, shape, value is not None)
-    return out, check_provisional or selection.unconfirmed  # type: ignore[return-value]
+    return out, check_provisional or selection.unconfirmed, run.notes  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,7 +724,7 @@ def _warnings(events: list[Event]) -> list[str]:
     if unconfirmed:
         warnings.append(
             f"the rule text behind {', '.join(unconfirmed)} has not been confirmed in "
-            "legislation: check these dates against the instrument for this poll"
+            "legislation: check these dates against the legislation in force"
         )
     return warnings
 
@@ -675,7 +786,10 @@ def timetable_for(
     kinds, nations = per_id(kind, ids, "kind"), per_id(nation, ids, "nation")
     for raw, one_kind, one_nation in zip(ids, kinds, nations, strict=True):
         resolved = resolve(raw, kind=one_kind, nation=one_nation, known_kinds=known)
-        results.append((resolved, plan_for(resolved.kind, resolved.nation)))
+        year = (
+            resolved.election_id.poll_date.year if resolved.election_id.election_type == "canvass" else None
+        )
+        results.append((resolved, plan_for(resolved.kind, resolved.nation, year)))
     if parsed:
         _check_override_keys(parsed, [plan for _, plan in results])
     if len(results) == 1:
@@ -685,9 +799,9 @@ def timetable_for(
 
 def _single(resolved, plan: Plan, overrides: dict[str, Override]) -> Timetable:
     eid = resolved.election_id
-    events, may_warn = compute_events(plan, eid, overrides)
+    events, may_warn, notes = compute_events(plan, eid, overrides)
     events.sort(key=_by_date)  # stable: the plan's order (the law's) within a day
-    warnings = list(resolved.warnings)
+    warnings = list(resolved.warnings) + notes
     if may_warn:
         warnings += _warnings(events)
     return Timetable(
@@ -699,10 +813,15 @@ def _single(resolved, plan: Plan, overrides: dict[str, Override]) -> Timetable:
         events=tuple(events),
         warnings=tuple(warnings),
         elections=(ElectionRef(eid.raw, resolved.kind, resolved.nation, plan.title),),
+        registration_year=eid.poll_date.year if plan.registration_year else None,
     )
 
 
 def _combined(results: list, overrides: dict[str, Override]) -> Timetable:
+    if any(plan.registration_year for _, plan in results):
+        raise PollflowError(
+            "a registration year (canvass.YYYY) is planned on its own, not combined with a poll"
+        )
     if len({r.election_id.poll_date for r, _ in results}) > 1:
         raise PollDateError(
             "combined polls share one polling day; these ids are for "
@@ -714,8 +833,9 @@ def _combined(results: list, overrides: dict[str, Override]) -> Timetable:
     per_election = []
     for resolved, plan in results:
         mine = {k: v for k, v in overrides.items() if k in plan.settable}
-        events, _ = compute_events(plan, resolved.election_id, mine)
+        events, _, notes = compute_events(plan, resolved.election_id, mine)
         warnings.extend(resolved.warnings)
+        warnings.extend(notes)
         per_election.append((resolved.election_id.raw, events, plan.scopes))
     events = sort_events(merge_combined(per_election), combined=True)
     warnings.extend(_warnings(events))

@@ -5,6 +5,10 @@ An id is ``TYPE[.SUBTYPE][.ORGANISATION[.DIVISION]][.by].YYYY-MM-DD``: ``parl.20
 ``gla.c.barnet-and-camden.2024-05-02``, ``mayor.london.2024-05-02``. Where an id cannot say which
 kind of poll it is (a parish or a principal council; a local-authority or combined-authority mayor)
 ``--kind`` says; where it cannot say which nation, ``--nation`` does.
+
+An Electoral Registration Officer's year (the annual canvass and the monthly notices of alteration)
+has the id ``canvass.YYYY`` or ``canvass.ORGANISATION.YYYY``: pollflow's own form, since Democracy
+Club ids name polls. Its reference day is that year's 1 December, when the revised register is due.
 """
 
 from __future__ import annotations
@@ -21,7 +25,11 @@ from timetables.errors import InvalidElectionIdError, NationError, UnknownKindEr
 from timetables.vocabulary import NATIONS
 
 ID_PATTERN = re.compile(r"[a-z]+(?:\.[a-z0-9-]+)*\.\d{4}-\d{2}-\d{2}")
-ID_FORM = "TYPE[.ORGANISATION[.DIVISION]][.by].YYYY-MM-DD, for example local.hart.2026-05-07"
+CANVASS_PATTERN = re.compile(r"canvass(?:\.([a-z0-9-]+))?\.(\d{4})")
+ID_FORM = (
+    "TYPE[.ORGANISATION[.DIVISION]][.by].YYYY-MM-DD, for example local.hart.2026-05-07, "
+    "or canvass[.ORGANISATION].YYYY for a registration year"
+)
 
 # Election types (the first part of an id) and the kinds of poll each can be.
 KINDS_BY_TYPE: dict[str, tuple[str, ...]] = {
@@ -36,11 +44,14 @@ KINDS_BY_TYPE: dict[str, tuple[str, ...]] = {
     "nia": ("nia",),
     "ref": ("ref", "ref-local"),
     "recall": ("recall",),
+    "canvass": ("canvass",),
 }
 # Sub-types Democracy Club puts before the organisation (constituency, region, Assembly-wide).
 SUBTYPES = {"sp": {"c", "r"}, "gla": {"c", "a"}, "senedd": {"c", "r"}, "naw": {"c", "r"}}
 # Kinds whose nation must be given: no default would be right for most users.
-NATION_REQUIRED = {"parl-by", "recall"}
+NATION_REQUIRED = {"parl-by", "recall", "canvass"}
+# Kinds whose ids name a council whose nation the gazetteer knows.
+COUNCIL_KINDS = {"local", "canvass"}
 # Kinds that default to England's timetable, with a warning where other nations differ.
 NATION_DEFAULT_WARNING = {
     "parl": "no --nation given: showing England's timetable; registration and absent-vote "
@@ -63,6 +74,17 @@ class ElectionId:
 
 def parse_election_id(raw: str) -> ElectionId:
     text = raw.strip()
+    canvass = CANVASS_PATTERN.fullmatch(text)
+    if canvass:
+        organisation, year = canvass.group(1), int(canvass.group(2))
+        if not 1900 <= year <= 2999:
+            raise InvalidElectionIdError(f"election id '{raw}': {year} is not a registration year")
+        return ElectionId(text, "canvass", None, organisation, None, False, dt.date(year, 12, 1))
+    if text.startswith("canvass."):
+        raise InvalidElectionIdError(
+            f"election id '{raw}' is malformed: a registration year is canvass[.ORGANISATION].YYYY, "
+            "for example canvass.2027 or canvass.hart.2027"
+        )
     if not ID_PATTERN.fullmatch(text):
         raise InvalidElectionIdError(f"election id '{raw}' is malformed: expected {ID_FORM}")
     election_type, *parts, date_text = text.split(".")
@@ -165,7 +187,12 @@ def resolve(raw: str, kind: str | None = None, nation: str | None = None, known_
     if nation is not None and nation not in NATIONS:
         raise NationError(f"unknown nation '{nation}': nations are {', '.join(NATIONS)}")
 
-    if eid.election_type == "local" and eid.organisation:
+    if chosen == "canvass" and nation == "northern-ireland":
+        raise NationError(
+            "Northern Ireland has no annual canvass: its register is kept by the Chief Electoral "
+            "Officer under its own rules; a registration year is for england, wales or scotland"
+        )
+    if eid.election_type in COUNCIL_KINDS and eid.organisation:
         gazetteer_nation = council_nation(eid.organisation)
         if nation and gazetteer_nation and nation != gazetteer_nation:
             raise NationError(f"'{eid.organisation}' is a council in {gazetteer_nation}, not {nation}")
@@ -182,6 +209,11 @@ def resolve(raw: str, kind: str | None = None, nation: str | None = None, known_
         if len(nations) == 1:
             nation = nations[0]
         elif chosen in NATION_REQUIRED or (chosen == "local" and not eid.organisation):
+            if chosen == "canvass":
+                raise NationError(
+                    f"'{eid.raw}' needs --nation: the registration year runs on each nation's own "
+                    f"rules and bank holidays ({', '.join(nations)})"
+                )
             raise NationError(
                 f"'{eid.raw}' needs --nation: a {chosen} poll's timetable depends on the "
                 f"part of the UK it is in ({', '.join(nations)})"
@@ -211,6 +243,7 @@ SHORT_NAMES = {
     "ref": "referendum",
     "ref-local": "{org} local referendum",
     "recall": "{org} recall petition",
+    "canvass": "{org} registration year and annual canvass",
 }
 SMALL_WORDS = {"and", "of", "the", "upon", "on", "in", "under", "with", "by"}
 
@@ -225,6 +258,9 @@ def describe(raw: str, kind: str) -> str:
     """A name people use for the poll: 'Hart council election'."""
     eid = parse_election_id(raw)
     org = place_name(eid.division or eid.organisation) if eid.organisation else ""
+    if kind == "canvass":
+        name = f"{org} registration year {eid.poll_date.year}".strip()
+        return name[0].upper() + name[1:]
     if kind == "local" and eid.by_election and eid.division:
         return f"{place_name(eid.division)} by-election ({place_name(eid.organisation)})"
     name = SHORT_NAMES.get(kind, kind).format(org=org).strip()

@@ -115,6 +115,9 @@ class Timetable:
     events: tuple[Event, ...]
     warnings: tuple[str, ...] = ()
     elections: tuple[ElectionRef, ...] = field(default_factory=tuple)
+    # A registration year (canvass.YYYY): poll_date is then its 1 December, the day the revised
+    # register is due, not a polling day.
+    registration_year: int | None = None
 
     @property
     def combined(self) -> bool:
@@ -149,7 +152,8 @@ class Timetable:
             "election_id": self.election_id,
             "kind": self.kind,
             "nation": self.nation,
-            "poll_date": self.poll_date.isoformat(),
+            "poll_date": None if self.registration_year else self.poll_date.isoformat(),
+            "registration_year": self.registration_year,
             "title": self.title,
             "elections": [asdict(e) for e in self.elections],
             "warnings": list(self.warnings),

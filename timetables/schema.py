@@ -29,6 +29,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 Nation = Literal["england", "wales", "scotland", "northern-ireland"]
 Basis = Literal["legislation", "electoral-commission", "derived", "unconfirmed"]
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+# An event may be a sibling of another: revised_register.determination.
+EVENT_KEY_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$"
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -50,13 +52,20 @@ class Strict(BaseModel):
 
 
 class Spec(Strict):
-    """Where a date falls: a count of units before or after polling day or another event."""
+    """Where a date falls: a count of units before or after polling day or another event, or a
+    fixed day of the year (``date: "12-01"``, in the id's year plus ``year``)."""
 
     before: str | None = Field(None, description="'poll' or the key of an earlier event")
     after: str | None = Field(None, description="'poll' or the key of another event")
     working_days: int | None = Field(None, ge=0)
     days: int | None = Field(None, ge=0, description="calendar days")
     months: int | None = Field(None, ge=0, description="calendar months")
+    date: str | None = Field(
+        None,
+        pattern=r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
+        description="a fixed day: MM-DD in the registration year (plus 'year'), or YYYY-MM-DD",
+    )
+    year: int = Field(0, ge=-1, le=5, description="with an MM-DD 'date': years after the id's year")
     calendar: str | None = Field(
         None,
         description="a calendar id, or an alias the definition maps to one "
@@ -68,9 +77,19 @@ class Spec(Strict):
 
     @model_validator(mode="after")
     def _one_anchor_one_unit(self) -> Spec:
-        if (self.before is None) == (self.after is None):
-            raise ValueError("give exactly one of 'before' or 'after'")
         units = [u for u in ("working_days", "days", "months") if getattr(self, u) is not None]
+        if self.date is not None:
+            if self.before is not None or self.after is not None or units:
+                raise ValueError("a fixed 'date' takes no 'before', 'after' or count")
+            if len(self.date) > 5 and self.year:
+                raise ValueError("'year' applies to an MM-DD date, not a full YYYY-MM-DD one")
+            try:
+                self.fixed_day(2024)  # 29 February exists in a leap year
+            except ValueError as exc:
+                raise ValueError(f"date '{self.date}' is not a day of the year") from exc
+            return self
+        if (self.before is None) == (self.after is None):
+            raise ValueError("give exactly one of 'before' or 'after' (or a fixed 'date')")
         if len(units) != 1:
             raise ValueError("give exactly one of 'working_days', 'days' or 'months'")
         if self.roll_forward and self.working_days is not None:
@@ -79,7 +98,16 @@ class Spec(Strict):
 
     @property
     def anchor(self) -> str:
+        if self.date is not None:
+            return "year"
         return self.before if self.before is not None else self.after  # type: ignore[return-value]
+
+    def fixed_day(self, year: int) -> dt.date:
+        """A fixed 'date' in the registration year ``year``."""
+        if len(self.date) > 5:  # type: ignore[arg-type]
+            return dt.date.fromisoformat(self.date)  # type: ignore[arg-type]
+        month, day = (int(part) for part in self.date.split("-"))  # type: ignore[union-attr]
+        return dt.date(year + self.year, month, day)
 
     @property
     def sign(self) -> int:
@@ -121,6 +149,12 @@ class Rule(Strict):
     earliest: SpecList | None = None
     asap_after: Spec | None = None
     default: Spec | None = Field(None, description="the usual date of a chosen date, shown until it is set")
+    deferred_latest: Spec | None = Field(
+        None,
+        description="a later limit the law allows in stated circumstances (see 'deferral'): a "
+        "settable date past 'latest' up to this one is accepted as a deferral, with a warning",
+    )
+    deferral: str | None = Field(None, description="when the law allows the deferral, and its source")
     citation: str = Field(min_length=5)
     basis: Basis = "legislation"
     note: str | None = None
@@ -140,6 +174,10 @@ class Rule(Strict):
             )
         if self.earliest is not None and self.latest is None and self.default is None:
             raise ValueError("'earliest' needs 'latest' (a window) or 'default'")
+        if (self.deferred_latest is None) != (self.deferral is None):
+            raise ValueError("'deferred_latest' and 'deferral' (when the law allows it) go together")
+        if self.deferred_latest is not None and self.shape != "latest":
+            raise ValueError("'deferred_latest' extends a 'latest' rule")
         if self.valid_from and self.valid_to and self.valid_from > self.valid_to:
             raise ValueError("'from' is after 'to'")
         return self
@@ -158,7 +196,7 @@ class Rule(Strict):
         found: list[Spec] = []
         for group in (self.on, self.latest, self.earliest):
             found.extend(group or [])
-        found.extend(s for s in (self.asap_after, self.default) if s is not None)
+        found.extend(s for s in (self.asap_after, self.default, self.deferred_latest) if s is not None)
         return found
 
 
@@ -244,6 +282,23 @@ class Overlay(Strict):
     remove: list[str] = Field(default_factory=list)
 
 
+class Monthly(Strict):
+    """A series of events repeated each month of the id's year (monthly notices of alteration).
+
+    Each event's key, and every anchor naming another event of the series, gets ".YYYY-MM" after
+    its first part (``notice_of_alteration.determination`` becomes
+    ``notice_of_alteration.2027-03.determination``). The anchor ``month`` is the first day of the
+    series' month, and "{month}" in a label its name and year.
+    """
+
+    months: list[Annotated[int, Field(ge=1, le=12)]] = Field(min_length=1)
+    optional: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=list, description="months in which the series is optional (labels say so)"
+    )
+    optional_note: str = "optional during the canvass"
+    events: dict[Annotated[str, Field(pattern=EVENT_KEY_PATTERN)], EventDef]
+
+
 CalendarRef = str | dict[Nation, str]
 
 
@@ -263,12 +318,18 @@ class Definition(Strict):
         default_factory=dict,
         description="nations where voters must show photo ID, from which polling day",
     )
-    events: dict[Annotated[str, Field(pattern=KEY_PATTERN)], EventDef | None] = Field(
+    events: dict[Annotated[str, Field(pattern=EVENT_KEY_PATTERN)], EventDef | None] = Field(
         default_factory=dict, description="events; null removes one the base file defines"
     )
     tasks: dict[Annotated[str, Field(pattern=KEY_PATTERN)], TaskDef | None] = Field(
         default_factory=dict, description="the work catalogue; null removes a base file's task"
     )
+    registration_year: bool = Field(
+        False,
+        description="the events of an Electoral Registration Officer's year (ids canvass.YYYY), "
+        "not of a poll: fixed dates count from the year, rules' from/to compare with its 1 December",
+    )
+    monthly: Monthly | None = Field(None, description="events repeated each month of the id's year")
 
 
 def json_schema() -> dict:
