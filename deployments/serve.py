@@ -1,0 +1,69 @@
+"""Every pollflow deployment, with its schedule and event triggers, served from one process.
+
+Run by ``pollflow serve`` (which starts a local Prefect server first unless PREFECT_API_URL names
+one: Prefect's embedded API runs neither schedules nor, for other processes, triggers). The same
+deployments for a Prefect server with a process work pool are in ``prefect.yaml``.
+
+What reacts to what (the event-driven part):
+
+- every 15 minutes, and whenever a poll is planned or its timetable changes: check-deadlines;
+- 08:00 Europe/London: daily-digest;
+- when work is completed or a statutory deadline is missed: deliver-outbox, so that the owners of
+  unblocked work and the people a missed deadline escalates to hear at once.
+"""
+
+from __future__ import annotations
+
+from prefect.events import DeploymentEventTrigger
+from prefect.schedules import Cron
+
+TIMEZONE = "Europe/London"
+
+
+def deployments() -> list:
+    from flows.check_deadlines import check_deadlines
+    from flows.daily_digest import daily_digest
+    from flows.plan_election import plan_election
+    from flows.reactions import deliver_now
+    from flows.replan import replan
+
+    return [
+        plan_election.to_deployment(name="plan-election", tags=["pollflow"]),
+        replan.to_deployment(name="replan", tags=["pollflow"]),
+        check_deadlines.to_deployment(
+            name="check-deadlines",
+            tags=["pollflow"],
+            schedules=[Cron("*/15 * * * *", timezone=TIMEZONE)],
+            triggers=[
+                DeploymentEventTrigger(
+                    name="check when a poll is planned or its timetable changes",
+                    expect={"pollflow.election.planned", "pollflow.timetable.changed"},
+                    match={"prefect.resource.id": "pollflow.poll.*"},
+                )
+            ],
+        ),
+        daily_digest.to_deployment(
+            name="daily-digest", tags=["pollflow"], schedules=[Cron("0 8 * * *", timezone=TIMEZONE)]
+        ),
+        deliver_now.to_deployment(
+            name="deliver-outbox",
+            tags=["pollflow"],
+            triggers=[
+                DeploymentEventTrigger(
+                    name="deliver when work is completed or a deadline is missed",
+                    expect={"pollflow.workitem.completed", "pollflow.deadline.missed"},
+                    parameters={"reason": "{{ event.event }} on {{ event.resource.id }}"},
+                )
+            ],
+        ),
+    ]
+
+
+def main() -> None:
+    from prefect import serve
+
+    serve(*deployments())
+
+
+if __name__ == "__main__":
+    main()
