@@ -127,6 +127,8 @@ def poll_title(tt: Timetable) -> str:
     from timetables.ids import describe
 
     names = list(dict.fromkeys(describe(e.election_id, e.kind) for e in tt.elections))
+    if tt.registration_year:  # 'Wychwood registration year 2027': no polling day to name
+        return names[0]
     joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     return f"{joined}, {tt.poll_date:%A} {tt.poll_date.day} {tt.poll_date:%B %Y}"
 
@@ -308,7 +310,9 @@ class ReplanInputs:
 
 
 def with_date(election_id: str, poll_date: dt.date) -> str:
-    """The same election id for another polling day."""
+    """The same election id for another polling day (a registration year's id has none)."""
+    if election_id.startswith("canvass."):
+        return election_id
     return election_id.rsplit(".", 1)[0] + "." + poll_date.isoformat()
 
 
@@ -329,6 +333,11 @@ def replan_inputs(
             raise PollflowError(f"{key} is not set for {poll.key}: set dates are {', '.join(kept) or 'none'}")
         del kept[key]
     kept.update(overrides or {})
+    if poll_date is not None and poll.key.startswith("canvass."):
+        raise PollflowError(
+            f"{poll.key} is a registration year: it has no polling day to move; set its dates "
+            "(revised_register, canvass_start) instead"
+        )
     day = poll_date or poll.poll_date
     elections = session.exec(select(Election).where(Election.poll_id == poll.id).order_by(Election.id)).all()
     return ReplanInputs(
