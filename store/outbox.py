@@ -4,17 +4,25 @@
   alert or a digest is queued exactly once however many scans see it, even two at once.
 - ``claim`` marks a batch 'sending' with a lease, in one statement. On PostgreSQL it skips rows
   another sender holds (FOR UPDATE SKIP LOCKED), so two senders never take the same message.
+  Each claim counts an attempt, and the attempt count is the claim's token: a sender's
+  ``mark_*`` and ``extend`` change a message only while it is still 'sending' on that attempt,
+  so a sender whose lease ran out (and whose message another sender took over) cannot undo
+  what the other recorded.
 - A sender marks each message sent (or failed, or due again later) as soon as it knows, in its
-  own transaction: a sender killed mid-batch leaves the rest 'queued', and the one in hand
-  'sending' until its lease runs out, when another run takes it over.
+  own transaction: a sender killed mid-batch leaves what it had sent 'sent', and the rest of its
+  batch (the message in hand included) 'sending' until the lease runs out, when another run takes
+  them over.
+- Every write here is a single statement, so it is atomic even on a connection in autocommit
+  (which is how ``tasks.delivery`` runs them, to save a round trip or two a message).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from store.models import Notification, utcnow
@@ -23,6 +31,9 @@ from store.models import Notification, utcnow
 BACKOFF_START = dt.timedelta(minutes=1)
 BACKOFF_CAP = dt.timedelta(hours=1)
 MAX_ATTEMPTS = 12
+# Optional columns: every row of one INSERT must name the same columns, or the database would
+# silently drop (or refuse) the ones only some messages have.
+OPTIONAL = ("poll_id", "person_id", "work_item_id")
 
 
 def enqueue(session: Session, messages: list[dict]) -> int:
@@ -32,9 +43,14 @@ def enqueue(session: Session, messages: list[dict]) -> int:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    rows = [
-        {"next_attempt_at": now, "created_at": now, "status": "queued", "attempts": 0, **m} for m in messages
-    ]
+    given = set().union(*messages)
+    unknown = given - set(Notification.__table__.columns.keys())
+    if unknown:
+        raise ValueError(f"not Notification fields: {', '.join(sorted(unknown))}")
+    # Every row names the same columns: what any message gives, else its default.
+    defaults = {**dict.fromkeys(given), **dict.fromkeys(OPTIONAL)}
+    defaults.update(next_attempt_at=now, created_at=now, status="queued", attempts=0)
+    rows = [{**defaults, **m} for m in messages]
     added = 0
     for start in range(0, len(rows), 500):
         statement = (
@@ -50,7 +66,7 @@ def enqueue(session: Session, messages: list[dict]) -> int:
 def claim(
     session: Session, limit: int, lease: dt.timedelta, now: dt.datetime | None = None
 ) -> list[Notification]:
-    """Take up to ``limit`` messages that are due (or whose sender's lease ran out)."""
+    """Take up to ``limit`` messages that are due (or whose sender's lease ran out), in id order."""
     now = now or utcnow()
     due = or_(
         and_(Notification.status == "queued", Notification.next_attempt_at <= now),
@@ -63,42 +79,97 @@ def claim(
         update(Notification)
         .where(Notification.id.in_(pick.scalar_subquery()))
         .values(status="sending", claimed_until=now + lease, attempts=Notification.attempts + 1)
+        .returning(Notification)
+        # The claimed rows come back whole (no second query), over any copy the session holds.
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    claimed = sorted(session.scalars(statement).all(), key=lambda m: m.id)
+    session.commit()
+    return claimed
+
+
+_table = Notification.__table__
+# One statement for every outcome: the message, if this sender still holds it ('sending' on the
+# attempt it claimed). Core, not the ORM: it runs once a message.
+_RECORD = _table.update().where(
+    _table.c.id == bindparam("message_id"),
+    _table.c.status == "sending",
+    _table.c.attempts == bindparam("claimed_attempt"),
+)
+
+
+def _record(session: Session, message: Notification, **values) -> bool:
+    """Write ``values`` if the sender still holds the message; commit; say whether it did."""
+    result = session.connection().execute(
+        _RECORD.values(**values), {"message_id": message.id, "claimed_attempt": message.attempts}
+    )
+    session.commit()
+    if result.rowcount != 1:
+        return False
+    for key, value in values.items():
+        set_committed_value(message, key, value)
+    return True
+
+
+def extend(
+    session: Session, messages: list[Notification], lease: dt.timedelta, now: dt.datetime | None = None
+) -> list[Notification]:
+    """Renew the lease on messages this sender still holds; return those (the others were
+    taken over by another sender when their lease ran out)."""
+    if not messages:
+        return []
+    until = (now or utcnow()) + lease
+    statement = (
+        update(Notification)
+        .where(
+            tuple_(Notification.id, Notification.attempts).in_([(m.id, m.attempts) for m in messages]),
+            Notification.status == "sending",
+        )
+        .values(claimed_until=until)
         .returning(Notification.id)
     )
-    ids = [row[0] for row in session.execute(statement).all()]
+    kept = {row[0] for row in session.execute(statement, execution_options={"synchronize_session": False})}
     session.commit()
-    if not ids:
-        return []
-    return list(
-        session.scalars(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)).all()
+    for message in messages:
+        if message.id in kept:
+            set_committed_value(message, "claimed_until", until)
+    return [m for m in messages if m.id in kept]
+
+
+def mark_sent(session: Session, message: Notification, provider_id: str | None = None) -> bool:
+    """Record a message as sent; False if another sender had taken it over."""
+    return _record(
+        session,
+        message,
+        status="sent",
+        sent_at=utcnow(),
+        claimed_until=None,
+        provider_id=provider_id,
+        last_error=None,
     )
 
 
-def mark_sent(session: Session, message: Notification, provider_id: str | None = None) -> None:
-    message.status, message.sent_at, message.claimed_until = "sent", utcnow(), None
-    message.provider_id = provider_id
-    message.last_error = None
-    session.add(message)
-    session.commit()
+def mark_retry(session: Session, message: Notification, error: str, now: dt.datetime | None = None) -> bool:
+    """A temporary failure: queued again, later each time; failed for good after MAX_ATTEMPTS.
 
-
-def mark_retry(session: Session, message: Notification, error: str) -> None:
-    """A temporary failure: queued again, later each time; failed for good after MAX_ATTEMPTS."""
+    The wait counts from ``now`` (the sender's clock, as given to ``claim``), so a message is
+    never due again in the run that just failed to send it."""
     if message.attempts >= MAX_ATTEMPTS:
-        mark_failed(session, message, f"gave up after {message.attempts} attempts: {error}")
-        return
-    delay = min(BACKOFF_START * 2 ** (message.attempts - 1), BACKOFF_CAP)
-    message.status, message.claimed_until = "queued", None
-    message.next_attempt_at = utcnow() + delay
-    message.last_error = error
-    session.add(message)
-    session.commit()
+        return mark_failed(session, message, f"gave up after {message.attempts} attempts: {error}")
+    delay = min(BACKOFF_START * 2 ** max(message.attempts - 1, 0), BACKOFF_CAP)
+    return _record(
+        session,
+        message,
+        status="queued",
+        claimed_until=None,
+        next_attempt_at=(now or utcnow()) + delay,
+        last_error=error,
+    )
 
 
-def mark_failed(session: Session, message: Notification, error: str) -> None:
-    message.status, message.claimed_until, message.last_error = "failed", None, error
-    session.add(message)
-    session.commit()
+def mark_failed(session: Session, message: Notification, error: str) -> bool:
+    """Record a message as never going to be delivered; False if another sender had taken it over."""
+    return _record(session, message, status="failed", claimed_until=None, last_error=error)
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -18,14 +18,22 @@ from timetables.errors import PollflowError
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
 COLUMNS = ("name", "email", "phone", "roles")
+REQUIRED = ("name", "email", "roles")
+SHOWN_PROBLEMS = 5
 
 
 class BadFileError(PollflowError):
     """A file refused whole, with every bad row named by line."""
 
-    def __init__(self, path: str, problems: list[str]):
+    def __init__(self, path: str, problems: list[str], lines: list[int] | None = None):
         self.problems = problems
-        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        self.lines = sorted(set(lines or []))
+        shown = "; ".join(problems[:SHOWN_PROBLEMS])
+        if len(problems) > SHOWN_PROBLEMS:
+            # Every bad line is still named, even where its problem is not spelt out.
+            shown += f"; and {len(problems) - SHOWN_PROBLEMS} more"
+            if self.lines:
+                shown += f" (bad lines: {', '.join(str(n) for n in self.lines)})"
         super().__init__(f"{path}: nothing imported: {shown}")
 
 
@@ -39,7 +47,19 @@ class PersonRow:
 
 
 def parse_roles(text: str) -> list[str]:
-    return [r.strip().lower().replace(" ", "-") for r in re.split(r"[;|,]", text) if r.strip()]
+    """Roles separated by ';', '|' or ','; 'Returning Officer' reads as 'returning-officer'."""
+    roles = (re.sub(r"[\s_]+", "-", r.strip().lower()) for r in re.split(r"[;|,]", text))
+    return list(dict.fromkeys(r for r in roles if r))
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """A value from the file as an error message quotes it: on one line, not too long."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _valid_phone(phone: str) -> bool:
+    return bool(PHONE.match(phone)) and 7 <= sum(c.isdigit() for c in phone) <= 15
 
 
 def read_people_csv(path: str | Path) -> list[PersonRow]:
@@ -49,42 +69,83 @@ def read_people_csv(path: str | Path) -> list[PersonRow]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise PollflowError(f"cannot read {path}: {exc.strerror}") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in ("name", "email", "roles") if c not in headers]
-    if missing:
+    except UnicodeDecodeError as exc:
         raise PollflowError(
-            f"{path}: missing column(s) {', '.join(missing)}: the columns are "
-            f"{', '.join(COLUMNS)} (phone may be empty)"
+            f"{path}: not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8' and import it again"
+        ) from exc
+    if not text.strip():
+        raise PollflowError(
+            f"{path}: the file is empty: give a header line {','.join(COLUMNS)} and one line per person"
         )
+    try:
+        return _read_rows(path, text)
+    except csv.Error as exc:
+        raise PollflowError(f"{path}: not a readable CSV file: {exc}") from exc
+
+
+def _read_rows(path: Path, text: str) -> list[PersonRow]:
+    reader = csv.reader(io.StringIO(text))
+    header = next((fields for fields in reader if any(f.strip() for f in fields)), [])
+    headers = [h.strip().lower() for h in header]
+    allowed = f"the columns are {', '.join(COLUMNS)} (phone may be empty)"
+    missing = [c for c in REQUIRED if c not in headers]
+    if missing:
+        hint = ""
+        if len(headers) == 1 and any(sep in headers[0] for sep in ";\t|"):
+            hint = " (the header is one column: separate the columns with commas)"
+        raise PollflowError(f"{path}: missing column(s) {', '.join(missing)}{hint}: {allowed}")
+    unknown = [h or "(blank)" for h in headers if h not in COLUMNS]
+    if unknown:
+        raise PollflowError(f"{path}: unknown column(s) {', '.join(map(_shown, unknown))}: {allowed}")
+    repeated = sorted({h for h in headers if headers.count(h) > 1})
+    if repeated:
+        raise PollflowError(f"{path}: column(s) {', '.join(repeated)} given twice: {allowed}")
+
     problems: list[str] = []
+    bad_lines: list[int] = []
     rows: list[PersonRow] = []
     seen: dict[str, int] = {}
-    for n, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+    roles_last = headers[-1] == "roles"
+    start = reader.line_num + 1
+    for fields in reader:
+        n, start = start, reader.line_num + 1  # the line the row starts on
+        if not any(f.strip() for f in fields):
+            continue  # a blank line, or a spreadsheet's empty row
+        found: list[str] = []
+        if len(fields) > len(headers):
+            if roles_last:  # roles separated by unquoted commas spill into more fields
+                fields = fields[: len(headers) - 1] + [",".join(fields[len(headers) - 1 :])]
+            else:
+                found.append(f"{len(fields)} fields but {len(headers)} columns")
+        row = dict(zip(headers, (f.strip() for f in fields), strict=False))
         name, email = row.get("name", ""), row.get("email", "").lower()
         phone = row.get("phone") or None
         roles = parse_roles(row.get("roles", ""))
         if not name:
-            problems.append(f"line {n}: no name")
+            found.append("no name")
         if not EMAIL.match(email):
-            problems.append(f"line {n}: '{email or '(empty)'}' is not a valid email address")
+            found.append(f"'{_shown(email) or '(empty)'}' is not a valid email address")
         elif email in seen:
-            problems.append(f"line {n}: {email} already given on line {seen[email]}")
+            found.append(f"{email} is also on line {seen[email]}: give each person once")
         else:
             seen[email] = n
-        if phone and not PHONE.match(phone):
-            problems.append(f"line {n}: phone '{phone}' is not a phone number")
-        unknown = [r for r in roles if r not in ROLES]
-        if unknown:
-            problems.append(f"line {n}: unknown role(s) {', '.join(unknown)}: roles are {', '.join(ROLES)}")
+        if phone and not _valid_phone(phone):
+            found.append(f"phone '{_shown(phone)}' is not a phone number")
+        unknown_roles = [r for r in roles if r not in ROLES]
+        if unknown_roles:
+            found.append(
+                f"unknown role(s) {', '.join(map(_shown, unknown_roles))}: roles are {', '.join(ROLES)}"
+            )
         if not roles:
-            problems.append(f"line {n}: no roles")
+            found.append(f"no roles: roles are {', '.join(ROLES)}")
+        if found:
+            problems.extend(f"line {n}: {problem}" for problem in found)
+            bad_lines.append(n)
         rows.append(PersonRow(n, name, email, phone, roles))
     if problems:
-        raise BadFileError(str(path), problems)
+        raise BadFileError(str(path), problems, bad_lines)
     if not rows:
-        raise PollflowError(f"{path}: no people in the file")
+        raise PollflowError(f"{path}: no people in the file, only the header line")
     return rows
 
 
@@ -103,16 +164,20 @@ def save_people(session: Session, rows: list[PersonRow], actor: str = "import") 
     for role in session.exec(select(PersonRole)).all():
         roles_by_person.setdefault(role.person_id, set()).add(role.role)
     for row in rows:
-        person = existing.get(row.email)
+        email = row.email.strip().lower()
+        person = existing.get(email)
         if person is None:
-            person = Person(email=row.email, name=row.name, phone=row.phone)
+            person = Person(email=email, name=row.name, phone=row.phone)
             session.add(person)
             session.flush()
+            existing[email] = person
+            roles_by_person[person.id] = set(row.roles)
             current: set[str] = set()
             result.added += 1
-            record(session, actor, "person added", subject=row.email, details={"roles": row.roles})
+            record(session, actor, "person added", subject=email, details={"roles": row.roles})
         else:
             current = roles_by_person.get(person.id, set())
+            roles_by_person[person.id] = set(row.roles)
             changed = (person.name, person.phone, person.active) != (row.name, row.phone, True)
             if changed or current != set(row.roles):
                 person.name, person.phone, person.active = row.name, row.phone, True
@@ -121,7 +186,7 @@ def save_people(session: Session, rows: list[PersonRow], actor: str = "import") 
                     session,
                     actor,
                     "person updated",
-                    subject=row.email,
+                    subject=email,
                     details={"roles": row.roles},
                 )
             else:

@@ -4,6 +4,11 @@ deadlines, and work no one owns; and each officer's morning digest.
 Every message has a dedupe key, so it is queued once however many checks see it: a reminder by
 its work item, label and due date; an overdue or missed alert by the work item and the due date
 it was raised for. A moved deadline therefore reminds again, and alerts again if it is missed.
+
+Work is overdue once its due time has passed; statutory work is *missed* (escalated to the
+manager, the Returning Officer and deputies, and the team's webhook) once the statutory deadline
+itself has passed too, which may be later the same day. Each escalation is written to the audit
+trail, which is also how a later check knows it was raised.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
+from store.audit import record
 from store.models import (
+    AuditEntry,
     Person,
     PersonRole,
     Poll,
@@ -30,6 +37,7 @@ from tasks.messages import render, when
 
 MANAGERS = ("electoral-services-manager",)
 ESCALATION = ("electoral-services-manager", "returning-officer", "deputy-returning-officer")
+MISSED = "statutory deadline missed"  # the audit action that records an escalation
 
 
 @dataclass
@@ -77,19 +85,23 @@ class _Context:
         return self._polls[poll_id]
 
     def event(self, item: WorkItem) -> TimetableEvent | None:
+        """The statutory event the work delivers: its election's own, or the poll's shared one.
+
+        Where the work is one task for the whole poll but the event is each election's own (an
+        overlay's task, say), the earliest deadline is the one that matters.
+        """
         if not item.event_key:
             return None
         ident = (item.poll_id, f"{item.event_key}:{item.election_id or '*'}")
         if ident not in self._events:
-            scope = item.election_id or "*"
             found = self.session.scalars(
-                select(TimetableEvent).where(
-                    TimetableEvent.poll_id == item.poll_id,
-                    TimetableEvent.key == item.event_key,
-                    TimetableEvent.scope.in_([scope, "*"]),
-                )
-            ).first()
-            self._events[ident] = found
+                select(TimetableEvent)
+                .where(TimetableEvent.poll_id == item.poll_id, TimetableEvent.key == item.event_key)
+                .order_by(TimetableEvent.due_at, TimetableEvent.id)
+            ).all()
+            scopes = [item.election_id, "*"] if item.election_id else ["*"]
+            own = [e for e in found if e.scope in scopes]
+            self._events[ident] = (own or ([] if item.election_id else found) or [None])[0]
         return self._events[ident]
 
     def holders(self, roles: tuple[str, ...]) -> list[Person]:
@@ -125,9 +137,11 @@ class _Context:
             "title": item.title,
             "due_text": when(item.due_at),
             "event_label": event.label if event else None,
+            "event_due_text": when(event.due_at) if event else None,
             "citation": event.citation if event else "",
             "owner_role": item.owner_role,
             "owner_text": f"{owner.name} <{owner.email}>" if owner else f"no one ({item.owner_role})",
+            "unassigned": owner is None,
             "waits_for": self.waits_for(item),
         }
 
@@ -157,15 +171,27 @@ def scan(session: Session, as_of: dt.datetime) -> ScanResult:
     ctx = _Context(session)
     messages: list[dict] = []
 
-    # Reminders whose time has come, for work still open and not yet due.
+    # Reminders whose time has come, for work still open and not yet due. Where several of an
+    # item's reminders have come due since the last check (planned late, or no check ran), only
+    # the latest is sent: two reminders at once for the same work say nothing the one does not.
     due = session.execute(
         select(Reminder, WorkItem)
         .join(WorkItem, WorkItem.id == Reminder.work_item_id)
-        .where(Reminder.sent_at.is_(None), Reminder.remind_at <= as_of, WorkItem.status == "open")
-        .order_by(Reminder.remind_at)
+        .join(Poll, Poll.id == WorkItem.poll_id)
+        .where(
+            Reminder.sent_at.is_(None),
+            Reminder.remind_at <= as_of,
+            WorkItem.status == "open",
+            Poll.status == "planned",
+        )
+        .order_by(Reminder.remind_at, Reminder.id)
     ).all()
+    latest: dict[int, tuple[Reminder, WorkItem]] = {}
     for reminder, item in due:
         reminder.sent_at = as_of
+        latest[item.id] = (reminder, item)
+    unassigned: set[int] = set()
+    for reminder, item in latest.values():
         if item.due_at <= as_of:
             continue  # overtaken: the overdue alert says it instead
         poll = ctx.poll(item.poll_id)
@@ -182,7 +208,7 @@ def scan(session: Session, as_of: dt.datetime) -> ScanResult:
                         render("unassigned", person=manager, poll=poll, item=ctx.item(item)),
                     )
                 )
-            result.unassigned += 1
+            unassigned.add(item.id)
             continue
         messages.append(
             _message(
@@ -196,42 +222,121 @@ def scan(session: Session, as_of: dt.datetime) -> ScanResult:
         )
         result.reminders += 1
         if item.event_key:
-            result.approaching_events.append(_event_payload(poll, item, reminder.label))
+            result.approaching_events.append(_event_payload(ctx, poll, item, reminder.label))
+    result.unassigned = len(unassigned)
 
-    # Work past its due date, alerted once per due date; statutory deadlines escalate.
+    # Work past its due date, alerted once per due date: to its owner, or to the managers when
+    # no one owns it. Statutory work whose statutory deadline has passed too is missed.
     overdue = session.scalars(
         select(WorkItem)
+        .join(Poll, Poll.id == WorkItem.poll_id)
         .where(
             WorkItem.status == "open",
-            WorkItem.due_at <= as_of,
+            Poll.status == "planned",
+            WorkItem.due_at < as_of,
             or_(WorkItem.alerted_due_at.is_(None), WorkItem.alerted_due_at != WorkItem.due_at),
         )
-        .order_by(WorkItem.due_at)
+        .order_by(WorkItem.due_at, WorkItem.id)
     ).all()
+    missed: list[WorkItem] = []
     for item in overdue:
         item.alerted_due_at = item.due_at
         poll = ctx.poll(item.poll_id)
         stamp = _stamp(item.due_at)
         owner = ctx.person(item.owner_id)
         details = ctx.item(item)
-        if owner is not None:
+        recipients = [owner] if owner is not None else ctx.holders(MANAGERS)
+        for person in recipients:
+            suffix = "" if owner is not None else f":{person.id}"
             messages.append(
                 _message(
                     "overdue",
-                    f"overdue:{item.id}:{stamp}",
-                    owner,
+                    f"overdue:{item.id}:{stamp}{suffix}",
+                    person,
                     poll,
                     item,
-                    render("overdue", person=owner, poll=poll, item=details),
+                    render("overdue", person=person, poll=poll, item=details),
                 )
             )
         result.overdue += 1
-        if item.event_key and ctx.event(item) is not None:
-            result.missed += 1
-            result.missed_events.append(_event_payload(poll, item, "missed"))
-            messages.extend(missed_messages(ctx, poll, item, details))
+        event = ctx.event(item)
+        if event is not None and event.due_at < as_of:
+            missed.append(item)
+    # Statutory work alerted as overdue earlier, whose statutory deadline came later than the
+    # work's own due time (a notice due by 17:00 may lawfully go up until midnight) and has now
+    # passed too.
+    missed.extend(_missed_since_overdue(ctx, as_of, {item.id for item in missed}))
+
+    # Missed statutory deadlines: escalated once per due date, and written to the audit trail.
+    for item in missed:
+        poll = ctx.poll(item.poll_id)
+        payload = _event_payload(ctx, poll, item, "missed")
+        record(
+            session,
+            "flow:check-deadlines",
+            MISSED,
+            poll_id=poll.id,
+            subject=item.key,
+            details={
+                "work_item_id": item.id,
+                "due": _stamp(item.due_at),
+                "event_key": item.event_key,
+                "deadline": payload["deadline"],
+            },
+        )
+        result.missed += 1
+        result.missed_events.append(payload)
+        messages.extend(missed_messages(ctx, poll, item, ctx.item(item)))
     result.queued = enqueue(session, messages)
     return result
+
+
+def _missed_since_overdue(ctx: _Context, as_of: dt.datetime, handled: set[int]) -> list[WorkItem]:
+    """Open statutory work already alerted as overdue whose statutory deadline, later than its
+    due time, has passed since; less what was escalated for the same due date before."""
+    session = ctx.session
+    rows = session.scalars(
+        select(WorkItem)
+        .join(
+            TimetableEvent,
+            and_(
+                TimetableEvent.poll_id == WorkItem.poll_id,
+                TimetableEvent.key == WorkItem.event_key,
+                or_(
+                    WorkItem.election_id.is_(None),
+                    TimetableEvent.scope == "*",
+                    TimetableEvent.scope == WorkItem.election_id,
+                ),
+            ),
+        )
+        .join(Poll, Poll.id == WorkItem.poll_id)
+        .where(
+            WorkItem.status == "open",
+            Poll.status == "planned",
+            WorkItem.due_at < as_of,
+            WorkItem.alerted_due_at == WorkItem.due_at,
+            TimetableEvent.due_at < as_of,
+            TimetableEvent.due_at > WorkItem.due_at,
+        )
+        .order_by(WorkItem.due_at, WorkItem.id)
+    ).all()
+    candidates = []
+    for item in {item.id: item for item in rows}.values():  # one row per event it may meet
+        event = ctx.event(item)
+        if item.id not in handled and event is not None and item.due_at < event.due_at < as_of:
+            candidates.append(item)
+    if not candidates:
+        return []
+    raised = {
+        (entry.poll_id, entry.subject, (entry.details or {}).get("due"))
+        for entry in session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == MISSED,
+                AuditEntry.poll_id.in_({item.poll_id for item in candidates}),
+            )
+        )
+    }
+    return [i for i in candidates if (i.poll_id, i.key, _stamp(i.due_at)) not in raised]
 
 
 def missed_messages(ctx: _Context, poll: Poll, item: WorkItem, details: dict) -> list[dict]:
@@ -267,14 +372,17 @@ def missed_messages(ctx: _Context, poll: Poll, item: WorkItem, details: dict) ->
     return out
 
 
-def _event_payload(poll: Poll, item: WorkItem, label: str) -> dict:
+def _event_payload(ctx: _Context, poll: Poll, item: WorkItem, label: str) -> dict:
+    event = ctx.event(item)
+    election_id = item.election_id or (event.scope if event is not None and event.scope != "*" else None)
     return {
         "poll_key": poll.key,
         "work_item_id": item.id,
         "work_key": item.key,
         "event_key": item.event_key,
-        "election_id": item.election_id,
+        "election_id": election_id,
         "due": local(item.due_at).isoformat(),
+        "deadline": local(event.due_at).isoformat() if event is not None else None,
         "label": label,
     }
 
@@ -337,11 +445,13 @@ def moved_messages(session: Session, poll: Poll, moved: list, reason: str) -> in
     ctx = _Context(session)
     messages = []
     for change in moved:
-        if change.work_item_id is None or change.owner_id is None:
+        if change.work_item_id is None:
             continue
         item = session.get(WorkItem, change.work_item_id)
-        owner = ctx.person(change.owner_id)
-        if item is None or owner is None or item.status != "open":
+        if item is None or item.status != "open":
+            continue
+        owner = ctx.person(item.owner_id)  # whoever owns it now
+        if owner is None:
             continue
         messages.append(
             _message(

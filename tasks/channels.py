@@ -2,12 +2,18 @@
 webhook. Each channel raises ``TemporaryFailure`` (try again later: server down, rate limited)
 or ``PermanentFailure`` (never going to work: bad address, rejected) so that the outbox can retry
 the one and record the other.
+
+Configuration problems (nothing configured, a bad URL or key, a refused login or sender) are
+temporary: the message waits, with the reason as its error, until someone fixes the settings,
+rather than being thrown away. A channel that cannot reach its server at all says so for the rest
+of the run at once, rather than every message waiting out its own timeout.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -39,7 +45,7 @@ class SmtpChannel:
     def __init__(self, url: str, mail_from: str, timeout: float = 20):
         parsed = urlparse(url)
         if parsed.scheme not in ("smtp", "smtps") or not parsed.hostname:
-            raise PermanentFailure(f"POLLFLOW_SMTP_URL '{url}' is not smtp://[user:password@]host[:port]")
+            raise TemporaryFailure(f"POLLFLOW_SMTP_URL '{url}' is not smtp://[user:password@]host[:port]")
         self.host = parsed.hostname
         self.port = parsed.port or (465 if parsed.scheme == "smtps" else 25)
         self.ssl = parsed.scheme == "smtps"
@@ -49,9 +55,13 @@ class SmtpChannel:
         self.mail_from = mail_from
         self.timeout = timeout
         self._connection: smtplib.SMTP | None = None
+        self._down: str | None = None  # why the server cannot be used, for the rest of the run
 
     def _connect(self) -> smtplib.SMTP:
+        if self._down:
+            raise TemporaryFailure(self._down)
         if self._connection is None:
+            connection = None
             try:
                 factory = smtplib.SMTP_SSL if self.ssl else smtplib.SMTP
                 connection = factory(self.host, self.port, timeout=self.timeout)
@@ -60,24 +70,46 @@ class SmtpChannel:
                 if self.user:
                     connection.login(self.user, self.password or "")
             except smtplib.SMTPAuthenticationError as exc:
-                raise PermanentFailure(f"SMTP login refused: {exc.smtp_code} {exc.smtp_error!r}") from exc
+                reason = f"{exc.smtp_code} {exc.smtp_error!r}"
+                self._down = f"SMTP login refused (check POLLFLOW_SMTP_URL): {reason}"
             except (OSError, smtplib.SMTPException) as exc:
-                raise TemporaryFailure(f"cannot connect to SMTP {self.host}:{self.port}: {exc}") from exc
+                self._down = f"cannot connect to SMTP {self.host}:{self.port}: {exc}"
+            if self._down:
+                if connection is not None:
+                    with contextlib.suppress(OSError, smtplib.SMTPException):
+                        connection.close()
+                raise TemporaryFailure(self._down)
             self._connection = connection
         return self._connection
 
-    def send(self, message: Notification) -> str | None:
+    def _email(self, message: Notification) -> EmailMessage:
         email = EmailMessage()
-        email["From"] = self.mail_from
-        email["To"] = message.recipient
-        email["Subject"] = message.subject
-        email["Date"] = formatdate(localtime=True)
-        email["Message-ID"] = message_id(message.dedupe_key)
-        email["X-Pollflow-Kind"] = message.kind
-        email.set_content(message.body)
+        try:
+            email["From"] = self.mail_from
+            email["To"] = message.recipient
+            # A header is one line: a line break in a subject would end the headers (or fail).
+            email["Subject"] = re.sub(r"\s*[\r\n]+\s*", " ", message.subject).strip()
+            email["Date"] = formatdate(localtime=True)
+            email["Message-ID"] = message_id(message.dedupe_key)
+            email["X-Pollflow-Kind"] = message.kind
+            email.set_content(message.body)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise PermanentFailure(f"cannot make an email of it: {exc}") from exc
+        return email
+
+    def send(self, message: Notification) -> str | None:
+        email = self._email(message)
         connection = self._connect()
         try:
             connection.send_message(email)
+        except smtplib.SMTPSenderRefused as exc:
+            # The server will take nothing from this sender: settings, not this message.
+            self.close()
+            reason = f"{exc.smtp_code} {exc.smtp_error!r}"
+            self._down = f"SMTP refused the sender (check POLLFLOW_MAIL_FROM and the login): {reason}"
+            raise TemporaryFailure(self._down) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise PermanentFailure(f"the SMTP server cannot take this message: {exc}") from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             self._raise_for(min(codes), f"recipient refused: {exc.recipients}")
@@ -110,12 +142,15 @@ class NotifyChannel:
         try:
             self.client = NotificationsAPIClient(settings.notify_api_key, base_url=settings.notify_base_url)
         except Exception as exc:  # the client validates the key's shape
-            raise PermanentFailure(f"POLLFLOW_NOTIFY_API_KEY is not a Notify API key: {exc}") from exc
+            raise TemporaryFailure(f"POLLFLOW_NOTIFY_API_KEY is not a Notify API key: {exc}") from exc
         self.email_template = settings.notify_email_template
         self.sms_template = settings.notify_sms_template
+        self._down: str | None = None  # why Notify cannot be reached, for the rest of the run
 
     def already_sent(self, reference: str) -> str | None:
         """Notify's id for a message sent with this reference, if any (after a crash)."""
+        if self._down:
+            raise TemporaryFailure(self._down)
         try:
             found = self.client.get_all_notifications(reference=reference)
         except Exception as exc:
@@ -124,13 +159,15 @@ class NotifyChannel:
         return notifications[0]["id"] if notifications else None
 
     def send(self, message: Notification) -> str | None:
-        from notifications_python_client.errors import HTTPError
+        from notifications_python_client.errors import APIError, HTTPError
 
+        if self._down:
+            raise TemporaryFailure(self._down)
         personalisation = {"subject": message.subject, "body": message.body}
         try:
             if message.channel == "sms":
                 if not self.sms_template:
-                    raise PermanentFailure("POLLFLOW_NOTIFY_SMS_TEMPLATE is not set")
+                    raise TemporaryFailure("POLLFLOW_NOTIFY_SMS_TEMPLATE is not set")
                 response = self.client.send_sms_notification(
                     phone_number=message.recipient,
                     template_id=self.sms_template,
@@ -139,7 +176,7 @@ class NotifyChannel:
                 )
             else:
                 if not self.email_template:
-                    raise PermanentFailure("POLLFLOW_NOTIFY_EMAIL_TEMPLATE is not set")
+                    raise TemporaryFailure("POLLFLOW_NOTIFY_EMAIL_TEMPLATE is not set")
                 response = self.client.send_email_notification(
                     email_address=message.recipient,
                     template_id=self.email_template,
@@ -148,9 +185,16 @@ class NotifyChannel:
                 )
         except HTTPError as exc:
             text = f"Notify {exc.status_code}: {exc.message}"
-            if exc.status_code in (429,) or exc.status_code >= 500:
+            if exc.response is None:  # no answer at all: Notify is down or unreachable
+                self._down = f"cannot reach Notify: {exc.__cause__ or text}"
+                raise TemporaryFailure(self._down) from exc
+            if exc.status_code in (401, 403):
+                raise TemporaryFailure(f"{text} (check POLLFLOW_NOTIFY_API_KEY and the clock)") from exc
+            if exc.status_code in (408, 429) or exc.status_code >= 500:
                 raise TemporaryFailure(text) from exc
             raise PermanentFailure(text) from exc
+        except APIError as exc:  # an answer that is not JSON: perhaps sent, checked on the retry
+            raise TemporaryFailure(f"Notify answered oddly: {exc}") from exc
         except (OSError, requests.RequestException) as exc:
             raise TemporaryFailure(f"cannot reach Notify: {exc}") from exc
         return response.get("id")
@@ -206,13 +250,15 @@ class Channels:
 
     def route(self, message: Notification):
         s = self.settings
+        if message.channel not in ("email", "sms", "webhook"):
+            raise PermanentFailure(f"no such channel: {message.channel!r} (email, sms or webhook)")
         if message.channel == "webhook":
             if not s.webhook_url:
-                raise PermanentFailure("no webhook configured (POLLFLOW_WEBHOOK_URL)")
+                raise TemporaryFailure("no webhook configured (POLLFLOW_WEBHOOK_URL)")
             return self._get("webhook")
         if message.channel == "sms" or s.notify_api_key:
             if not s.notify_api_key:
-                raise PermanentFailure("text messages need GOV.UK Notify (POLLFLOW_NOTIFY_API_KEY)")
+                raise TemporaryFailure("text messages need GOV.UK Notify (POLLFLOW_NOTIFY_API_KEY)")
             return self._get("notify")
         if s.smtp_url:
             return self._get("smtp")

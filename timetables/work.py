@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import get_args, get_origin
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from timetables.calendars import Calendar, registry
-from timetables.compute import add_months, plan_for
+from timetables.compute import _calendar_id, add_months, plan_for
 from timetables.definitions import definitions
 from timetables.errors import DefinitionError, PollflowError
 from timetables.model import Event, Timetable
@@ -55,15 +56,78 @@ class PlannedTask:
 def load_overlay(path: str | Path) -> Overlay:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return Overlay.model_validate(raw)
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise OverlayError(f"cannot read overlay {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise OverlayError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
     except yaml.YAMLError as exc:
-        raise OverlayError(f"{path} is not valid YAML: {exc}") from exc
+        raise OverlayError(f"{path.name} is not valid YAML: {_yaml_problem(exc)}") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise OverlayError(
+            f"{path.name}: an overlay is a mapping with any of {', '.join(Overlay.model_fields)}, "
+            f"not {type(raw).__name__}"
+        )
+    try:
+        return Overlay.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
-        raise OverlayError(f"{path.name}: {problems}") from exc
+        raise OverlayError(f"{path.name}: {_problems(exc, Overlay)}") from exc
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line: where (line and column) and what, without YAML's multi-line excerpt."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
+
+
+def _problems(exc: ValidationError, root: type[BaseModel]) -> str:
+    """Each error with its place; an unknown field names the fields allowed there."""
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        place = ".".join(loc) or "(top level)"
+        message = err["msg"].removeprefix("Value error, ")
+        if loc and loc[-1] == "[key]":
+            place = ".".join(loc[:-1])
+            message = "a task key is lower-case letters, digits and underscores, starting with a letter"
+        elif err["type"] == "extra_forbidden":
+            model = _model_at(root, err["loc"][:-1])
+            if model is not None:
+                message = f"unknown field: the fields are {', '.join(model.model_fields)}"
+        out.append(f"{place}: {message}")
+    return "; ".join(out)
+
+
+def _model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The model a validation error's location points into (walking fields, dict keys, lists)."""
+    pending: list = [root]
+    for part in loc:
+        annotation = pending.pop(0) if pending else None
+        while True:  # unwrap Optional[...] and Annotated[...] to the model, dict or list inside
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            origin = get_origin(annotation)
+            if origin in (dict, list) or not args or isinstance(annotation, type):
+                break
+            annotation = args[0]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            pending = [field.annotation]
+        elif get_origin(annotation) is dict:
+            pending = [get_args(annotation)[1]]
+        elif get_origin(annotation) is list:
+            pending = [get_args(annotation)[0]]
+        else:
+            return None
+    annotation = pending[0] if pending else None
+    while not isinstance(annotation, type) and get_args(annotation):
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
 def catalogue(tt: Timetable) -> dict[str, TaskDef]:
@@ -77,40 +141,80 @@ def catalogue(tt: Timetable) -> dict[str, TaskDef]:
 
 
 def apply_overlay(tasks: dict[str, TaskDef], overlay: Overlay | None) -> dict[str, tuple[TaskDef, str]]:
-    """The catalogue with a council's changes: every key it names must be one the catalogue has."""
+    """The catalogue with a council's changes: every key it names must be one the catalogue has.
+
+    A removed task is gone: the tasks that waited for it no longer wait. A task still counted
+    from it must be changed (or removed) by the overlay too.
+    """
     result = {key: (task, "catalogue") for key, task in tasks.items()}
     if overlay is None:
         return result
     known = ", ".join(sorted(tasks))
-    for key in overlay.remove:
+    removed = set()
+    for key in dict.fromkeys(overlay.remove):
         if key not in result:
             raise OverlayError(f"overlay removes unknown task '{key}': tasks are {known}")
         del result[key]
+        removed.add(key)
+    for key, (task, source) in result.items():
+        if removed & set(task.depends_on):
+            kept = [d for d in task.depends_on if d not in removed]
+            result[key] = (task.model_copy(update={"depends_on": kept}), source)
     for key, change in overlay.change.items():
         if key not in result:
-            raise OverlayError(f"overlay changes unknown task '{key}': tasks are {known}")
+            why = "which it also removes" if key in removed else f"tasks are {known}"
+            raise OverlayError(f"overlay changes unknown task '{key}': {why}")
         task, _ = result[key]
-        update = change.model_dump(exclude_unset=True)
-        result[key] = (task.model_copy(update=update), "overlay")
+        # The change's own fields (models, not dumped dicts), checked again as a whole task.
+        fields = {name: getattr(change, name) for name in change.model_fields_set}
+        try:
+            changed = TaskDef.model_validate({**dict(task), **fields})
+        except ValidationError as exc:
+            raise OverlayError(f"overlay change to '{key}': {_problems(exc, TaskDef)}") from exc
+        result[key] = (changed, "overlay")
     for key, task in overlay.add.items():
         if key in tasks:
             raise OverlayError(
                 f"overlay adds task '{key}', which the catalogue already has: use 'change' to alter it"
             )
         result[key] = (task, "overlay")
+    for key, (task, _) in result.items():
+        if task.due.anchor in removed:
+            raise OverlayError(
+                f"task '{key}' is due counting from '{task.due.anchor}', which the overlay removes: "
+                f"change its due date or remove it too"
+            )
     return result
 
 
+def known_events() -> set[str]:
+    """Every statutory event key any definition has."""
+    return {key for _, d in definitions().by_kind_nation.values() for key in d.events}
+
+
 def _check(tasks: dict[str, tuple[TaskDef, str]], event_keys: set[str]) -> None:
-    """Dependencies name known tasks and form no cycle; no task shares a name with an event."""
+    """Dependencies name known tasks and form no cycle; no task shares a name with an event;
+    every task is counted from polling day, an event some definition has, or another task."""
     known = ", ".join(sorted(tasks))
+    every_event = known_events() | event_keys
     for key, (task, _) in tasks.items():
-        if key in event_keys:
+        if key in every_event:
             raise OverlayError(f"task '{key}' has the name of a statutory event: rename the task")
         unknown = [d for d in task.depends_on if d not in tasks]
         if unknown:
             raise OverlayError(
                 f"task '{key}' depends on unknown task(s) {', '.join(unknown)}: tasks are {known}"
+            )
+        if getattr(task.due, "date", None) is not None:
+            raise OverlayError(
+                f"task '{key}' is due on a fixed date: a task is due counting from 'poll', a "
+                f"statutory event or another task (before/after with working_days, days or months)"
+            )
+        anchor = task.due.anchor
+        if anchor != "poll" and anchor not in tasks and anchor not in every_event:
+            raise OverlayError(
+                f"task '{key}' is due counting from '{anchor}', which is neither 'poll', a statutory "
+                f"event nor a task: tasks are {known}"
             )
     state: dict[str, int] = {}
 
@@ -138,7 +242,8 @@ def _schedule_order(tasks: dict[str, tuple[TaskDef, str]]) -> list[str]:
         if state.get(key) == 2:
             return
         if state.get(key) == 1:
-            raise OverlayError(f"tasks are counted from each other in a loop: {' -> '.join(path + (key,))}")
+            loop = path[path.index(key) :] + (key,)
+            raise OverlayError(f"tasks are due counting from each other in a loop: {' -> '.join(loop)}")
         state[key] = 1
         anchor = tasks[key][0].due.anchor
         if anchor in tasks:
@@ -167,6 +272,22 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
     """Every task of the catalogue (as the overlay changes it) that applies to the poll."""
     first = tt.elections[0]
     cal = registry.get(plan_for(first.kind, first.nation).poll_calendar)
+    calendars: dict[str, Calendar] = {}
+
+    def calendar_for(key: str, spec) -> Calendar:
+        """The calendar a task counts in: the poll's own, or the one its 'calendar' names."""
+        if spec.calendar is None:
+            return cal
+        if spec.calendar not in calendars:
+            definition = definitions().get(first.kind, first.nation)
+            try:
+                calendars[spec.calendar] = registry.get(
+                    _calendar_id(definition, first.nation, spec.calendar, f"task '{key}'")
+                )
+            except DefinitionError as exc:
+                raise OverlayError(str(exc)) from exc
+        return calendars[spec.calendar]
+
     events: dict[str, list[Event]] = {}
     for event in tt.events:
         events.setdefault(event.key, []).append(event)
@@ -187,10 +308,13 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
             continue  # counted from an event (or task) that does not apply to this poll
         copies = []
         for election_id, day, at in starts:
-            due_day = _count(cal, day, task.due)
+            due_day = _count(calendar_for(key, task.due), day, task.due)
             due_time = task.time or (at if at and task.due.count_is_zero() else DEFAULT_DUE_TIME)
             due = dt.datetime.combine(due_day, due_time, tzinfo=LONDON)
+            # One copy per election where the anchor has one per election; a copy counted from
+            # an event only one election of a combined poll has belongs to that election.
             scoped = election_id is not None and len(starts) > 1
+            owned_by = election_id if tt.combined else None
             copies.append(
                 PlannedTask(
                     key=f"{key}:{election_id}" if scoped else key,
@@ -201,7 +325,7 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
                     due=due,
                     anchor=anchor,
                     event_key=task.event,
-                    election_id=election_id if scoped else None,
+                    election_id=owned_by,
                     depends_on=(),
                     reminders=_reminders(cal, due, task.reminders),
                     needs_signoff=task.signoff,
@@ -229,8 +353,10 @@ def _reminders(cal: Calendar, due: dt.datetime, days_before: list[int]) -> tuple
     out = []
     for n in sorted(set(days_before), reverse=True):
         if n == 0:
-            at = min(due, dt.datetime.combine(due.date(), ON_THE_DAY_TIME, tzinfo=LONDON))
-            out.append(("on the day", at))
+            # 08:00, or an hour before work due earlier than 09:00 (never the day before).
+            start = dt.datetime.combine(due.date(), dt.time(0, 0), tzinfo=LONDON)
+            at = dt.datetime.combine(due.date(), ON_THE_DAY_TIME, tzinfo=LONDON)
+            out.append(("on the day", max(start, min(at, due - dt.timedelta(hours=1)))))
         else:
             day = cal.working_days_before(due.date(), n)
             label = f"{n} working day{'s' if n > 1 else ''} before"

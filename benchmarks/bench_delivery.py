@@ -1,0 +1,199 @@
+"""Delivering the outbox: N emails to a local SMTP server (aiosmtpd, in a process of its own).
+
+Reports messages per second through the outbox (claimed in batches, each message marked sent in
+its own transaction) on SQLite, and on PostgreSQL when the test server answers, and the ratio
+against sending the same messages with smtplib over one connection with no store at all: what is
+left is the outbox's overhead. Target: at least 200 messages per second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+N = 1000
+ROUNDS = 3
+TARGET = 200  # messages per second
+POSTGRES_URL = os.environ.get("POLLFLOW_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+MAIL_FROM = "pollflow <pollflow@localhost>"
+
+# The SMTP server: counts what it accepts by Message-ID; "count" on stdin asks for the tally.
+SERVER = """
+import collections, json, socket, sys
+from email.parser import BytesHeaderParser
+from aiosmtpd.controller import Controller
+seen = collections.Counter()
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        seen[BytesHeaderParser().parsebytes(envelope.content)["Message-ID"]] += 1
+        return "250 OK"
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+controller.start()
+print(port, flush=True)
+for line in sys.stdin:
+    print(json.dumps({"total": sum(seen.values()), "distinct": len(seen)}), flush=True)
+    seen.clear()
+controller.stop()
+"""
+
+
+class Server:
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.port = int(self.process.stdout.readline())
+
+    def tally(self) -> dict:
+        """What it accepted since it was last asked."""
+        self.process.stdin.write("count\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(10)
+
+
+def messages(prefix: str) -> list[dict]:
+    return [
+        {
+            "dedupe_key": f"bench:{prefix}:{i}",
+            "kind": "reminder",
+            "channel": "email",
+            "recipient": f"officer{i % 50}@wychwood.gov.uk",
+            "subject": f"Reminder: publish the notice of election ({i})",
+            "body": "The notice of election must be published by 4pm on Monday 29 March.\n" * 8,
+        }
+        for i in range(N)
+    ]
+
+
+def reference(server: Server, items: list[dict]) -> float:
+    """smtplib over one connection, the same messages, no store: seconds taken."""
+    from tasks.channels import message_id
+
+    start = time.perf_counter()
+    connection = smtplib.SMTP("127.0.0.1", server.port, timeout=20)
+    for m in items:
+        email = EmailMessage()
+        email["From"] = MAIL_FROM
+        email["To"] = m["recipient"]
+        email["Subject"] = m["subject"]
+        email["Date"] = formatdate(localtime=True)
+        email["Message-ID"] = message_id(m["dedupe_key"])
+        email["X-Pollflow-Kind"] = m["kind"]
+        email.set_content(m["body"])
+        connection.send_message(email)
+    connection.quit()
+    return time.perf_counter() - start
+
+
+def through_outbox(url: str, server: Server, prefix: str) -> tuple[float, float]:
+    """Queue N messages and deliver them: (seconds to queue, seconds to deliver)."""
+    from store import outbox
+    from store.db import get_engine
+    from tasks import settings
+    from tasks.delivery import deliver
+
+    engine = get_engine(url)
+    start = time.perf_counter()
+    with Session(engine) as session:
+        outbox.enqueue(session, messages(prefix))
+        session.commit()
+    queued = time.perf_counter() - start
+    config = replace(settings.load(), database_url=url, smtp_url=f"smtp://127.0.0.1:{server.port}")
+    start = time.perf_counter()
+    report = deliver(engine, config)
+    delivered = time.perf_counter() - start
+    tally = server.tally()
+    if report.sent != N or tally != {"total": N, "distinct": N}:
+        raise AssertionError(f"expected {N} messages each delivered once: {report.summary()}, {tally}")
+    return queued, delivered
+
+
+def postgres_schema():
+    """A throwaway schema on the test server, or None if it does not answer."""
+    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with admin.begin() as connection:
+            schema = f"pf_bench_{uuid.uuid4().hex[:8]}"
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:  # no server here: SQLite only
+        admin.dispose()
+        print(f"PostgreSQL: skipped (no server at {POSTGRES_URL}: {exc.__class__.__name__})")
+        return None
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return admin, schema, f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def run():
+    with tempfile.TemporaryDirectory(prefix="pollflow-bench-") as home:
+        _run(Path(home))
+
+
+def _run(home: Path) -> None:
+    from store.db import dispose, get_engine, upgrade
+
+    server = Server()
+    try:
+        reference(server, messages("warm-up"))
+        server.tally()
+        ref = min(reference(server, messages(f"ref{r}")) for r in range(ROUNDS))
+        if server.tally() != {"total": N * ROUNDS, "distinct": N * ROUNDS}:
+            raise AssertionError("the reference runs did not each deliver every message once")
+        ref_rate = N / ref
+        print(f"{N} emails, one SMTP connection, best of {ROUNDS}")
+        print(f"smtplib alone (reference):      {ref_rate:7.0f} messages/s")
+        for name in ("SQLite", "PostgreSQL"):
+            pg_info = None
+            if name == "SQLite":
+                url = f"sqlite:///{home / 'bench.db'}"
+            else:
+                pg_info = postgres_schema()
+                if pg_info is None:
+                    continue
+                url = pg_info[2]
+            try:
+                if pg_info:
+                    upgrade(get_engine(url, migrate=False))
+                results = [through_outbox(url, server, f"{name}{r}") for r in range(ROUNDS)]
+                queued = min(q for q, _ in results)
+                delivered = min(d for _, d in results)
+                rate = N / delivered
+                overhead = (delivered - ref) / N * 1000
+                print(
+                    f"{name + ' outbox:':<31} {rate:7.0f} messages/s "
+                    f"(queueing {N / queued:,.0f}/s; {overhead:.2f} ms a message over smtplib); "
+                    f"ratio {rate / ref_rate:.2f} of smtplib alone; target {TARGET}/s "
+                    f"{'MET' if rate >= TARGET else 'NOT MET'}"
+                )
+            finally:
+                dispose(url)
+                if pg_info:
+                    admin, schema, _ = pg_info
+                    with admin.begin() as connection:
+                        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                    admin.dispose()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    run()
