@@ -266,3 +266,29 @@ def test_cli_table_names_the_year_not_a_polling_day(capsys):
     assert code == 0
     assert "Registration year and annual canvass 2027 (scotland)" in out
     assert "polling day" not in out
+
+
+def test_the_registration_years_work_has_one_task_per_monthly_notice():
+    from timetables.work import plan_work
+
+    work = {w.key: w for w in plan_work(timetable_for("canvass.2027", nation="england"))}
+    march = work["publish_notice_of_alteration.2027-03"]
+    assert march.title.endswith("(March 2027)")
+    assert march.event_key == "notice_of_alteration.2027-03"
+    assert march.due.date() == D("2027-03-01")
+    assert work["determine_monthly_applications.2027-03"].due.date() == D("2027-02-15")
+    assert len([k for k in work if k.startswith("publish_notice_of_alteration.")]) == 11
+    # The revised register waits for its determinations and the personal canvass.
+    publish = work["publish_revised_register"]
+    assert publish.due.date() == D("2027-12-01")
+    assert set(publish.depends_on) == {"determine_for_revised_register", "personal_canvass"}
+    assert work["send_canvass_communications"].due.date() == D("2027-07-01")
+
+
+def test_deferring_the_revised_register_moves_its_work():
+    from timetables.work import plan_work
+
+    tt = timetable_for("canvass.2024", nation="wales", overrides={"revised_register": "2025-02-01"})
+    work = {w.key: w for w in plan_work(tt)}
+    assert work["publish_revised_register"].due.date() == D("2025-02-01")
+    assert work["determine_for_revised_register"].due.date() == D("2025-01-31")

@@ -11,6 +11,7 @@ statement of persons nominated, say) becomes one task per election.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import get_args, get_origin
@@ -188,8 +189,28 @@ def apply_overlay(tasks: dict[str, TaskDef], overlay: Overlay | None) -> dict[st
 
 
 def known_events() -> set[str]:
-    """Every statutory event key any definition has."""
-    return {key for _, d in definitions().by_kind_nation.values() for key in d.events}
+    """Every statutory event key any definition has (a monthly series by its template key)."""
+    keys = set()
+    for _, definition in definitions().by_kind_nation.values():
+        keys.update(definition.events)
+        if definition.monthly is not None:
+            keys.update(definition.monthly.events)
+    return keys
+
+
+SERIES_KEY = re.compile(r"^([a-z][a-z0-9_]*)\.(\d{4}-\d{2})((?:\.[a-z][a-z0-9_]*)?)$")
+
+
+def _series(events: dict[str, list[Event]]) -> dict[str, list[tuple[str, Event]]]:
+    """A monthly series' events by template key: ``notice_of_alteration.determination`` ->
+    [("2027-01", the January event), ...]."""
+    found: dict[str, list[tuple[str, Event]]] = {}
+    for key, copies in events.items():
+        match = SERIES_KEY.match(key)
+        if match:
+            head, month, tail = match.groups()
+            found.setdefault(head + tail, []).extend((month, e) for e in copies)
+    return found
 
 
 def _check(tasks: dict[str, tuple[TaskDef, str]], event_keys: set[str]) -> None:
@@ -271,7 +292,7 @@ def _count(cal: Calendar, day: dt.date, spec) -> dt.date:
 def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask]:
     """Every task of the catalogue (as the overlay changes it) that applies to the poll."""
     first = tt.elections[0]
-    cal = registry.get(plan_for(first.kind, first.nation).poll_calendar)
+    cal = registry.get(plan_for(first.kind, first.nation, tt.registration_year).poll_calendar)
     calendars: dict[str, Calendar] = {}
 
     def calendar_for(key: str, spec) -> Calendar:
@@ -291,40 +312,54 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
     events: dict[str, list[Event]] = {}
     for event in tt.events:
         events.setdefault(event.key, []).append(event)
+    series = _series(events)
     tasks = apply_overlay(catalogue(tt), overlay)
-    _check(tasks, set(events))
+    _check(tasks, set(events) | set(series))
     planned: dict[str, list[PlannedTask]] = {}
+    months: dict[str, str] = {}  # a monthly task's key -> its month (YYYY-MM)
     for key in _schedule_order(tasks):
         task, source = tasks[key]
         anchor = task.due.anchor
-        # (election id or None, the anchor's day, the anchor's time if counted on its own day)
+        # (election id or None, the anchor's day, the anchor's time if counted on its own day,
+        # the month of a monthly series or None)
         if anchor == "poll":
-            starts = [(None, tt.poll_date, None)]
+            starts = [(None, tt.poll_date, None, None)]
         elif anchor in events:
-            starts = [(e.election_id, e.date, e.time) for e in events[anchor]]
+            starts = [(e.election_id, e.date, e.time, None) for e in events[anchor]]
+        elif anchor in series:  # one task per month of the series
+            starts = [(e.election_id, e.date, e.time, month) for month, e in series[anchor]]
         elif anchor in planned:
-            starts = [(p.election_id, p.due.date(), p.due.time()) for p in planned[anchor]]
+            starts = [(p.election_id, p.due.date(), p.due.time(), months.get(p.key)) for p in planned[anchor]]
         else:
             continue  # counted from an event (or task) that does not apply to this poll
         copies = []
-        for election_id, day, at in starts:
+        for election_id, day, at, month in starts:
             due_day = _count(calendar_for(key, task.due), day, task.due)
             due_time = task.time or (at if at and task.due.count_is_zero() else DEFAULT_DUE_TIME)
             due = dt.datetime.combine(due_day, due_time, tzinfo=LONDON)
             # One copy per election where the anchor has one per election; a copy counted from
             # an event only one election of a combined poll has belongs to that election.
-            scoped = election_id is not None and len(starts) > 1
+            scoped = election_id is not None and len(starts) > 1 and month is None
             owned_by = election_id if tt.combined else None
+            copy_key = f"{key}:{election_id}" if scoped else key
+            title, event_key = task.title, task.event
+            if month is not None:
+                copy_key = f"{key}.{month}"
+                months[copy_key] = month
+                title = f"{title} ({dt.date.fromisoformat(month + '-01'):%B %Y})"
+                if event_key in series:
+                    head, _, tail = event_key.partition(".")
+                    event_key = f"{head}.{month}" + (f".{tail}" if tail else "")
             copies.append(
                 PlannedTask(
-                    key=f"{key}:{election_id}" if scoped else key,
+                    key=copy_key,
                     task=key,
-                    title=task.title,
+                    title=title,
                     description=task.description,
                     owner_role=task.owner,
                     due=due,
                     anchor=anchor,
-                    event_key=task.event,
+                    event_key=event_key,
                     election_id=owned_by,
                     depends_on=(),
                     reminders=_reminders(cal, due, task.reminders),
@@ -343,10 +378,16 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
                 other.key
                 for dep in tasks[key][0].depends_on
                 for other in planned.get(dep, ())
-                if copy.election_id is None or other.election_id in (None, copy.election_id)
+                if (copy.election_id is None or other.election_id in (None, copy.election_id))
+                and _same_month(months.get(copy.key), months.get(other.key))
             ]
             result.append(replace(copy, depends_on=tuple(deps)))
     return result
+
+
+def _same_month(mine: str | None, theirs: str | None) -> bool:
+    """A monthly task waits for the same month's copy of another monthly task."""
+    return mine is None or theirs is None or mine == theirs
 
 
 def _reminders(cal: Calendar, due: dt.datetime, days_before: list[int]) -> tuple:
