@@ -30,7 +30,9 @@ def plan_election(
         f"plan-{saved.poll_key}",
         f"Planned: {saved.poll_title}",
         [
-            f"- polling day: {tt.poll_date:%A %d %B %Y}",
+            f"- registration year: {tt.registration_year}"
+            if tt.registration_year
+            else f"- polling day: {tt.poll_date:%A %d %B %Y}",
             f"- statutory events: {len(tt.events)} ({len(changes.events_added)} new, "
             f"{len(changes.events_moved)} moved)",
             f"- work items: {len(planned)} ({len(changes.work_added)} new, "
