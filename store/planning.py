@@ -168,7 +168,9 @@ def sync_poll(
         poll.poll_date, poll.title, poll.overlay, poll.status = tt.poll_date, title, overlay, "planned"
         poll.updated_at = utcnow()
 
-    _sync_elections(session, poll, tt)
+    renamed = _sync_elections(session, poll, tt)
+    if renamed:
+        _rename_scoped(session, poll, renamed)
     _sync_overrides(session, poll, overrides, actor)
     _sync_events(session, poll, tt, changes)
     _sync_work(session, poll, planned, changes)
@@ -230,11 +232,16 @@ def _undated(election_id: str) -> str:
     return election_id.rsplit(".", 1)[0]
 
 
-def _sync_elections(session: Session, poll: Poll, tt: Timetable) -> None:
+def _sync_elections(session: Session, poll: Poll, tt: Timetable) -> dict[str, str]:
     """The poll's elections; when polling day moves, their ids move with it (the poll's key, its
-    identity in the store and the audit trail, stays)."""
+    identity in the store and the audit trail, stays). Returns the ids that moved, old -> new."""
     stored = {
         _undated(e.election_id): e for e in session.exec(select(Election).where(Election.poll_id == poll.id))
+    }
+    renamed = {
+        row.election_id: ref.election_id
+        for ref in tt.elections
+        if (row := stored.get(_undated(ref.election_id))) is not None and row.election_id != ref.election_id
     }
     wanted = set()
     for ref in tt.elections:
@@ -265,6 +272,23 @@ def _sync_elections(session: Session, poll: Poll, tt: Timetable) -> None:
     for key, row in stored.items():
         if key not in wanted:
             session.delete(row)
+    return renamed
+
+
+def _rename_scoped(session: Session, poll: Poll, renamed: dict[str, str]) -> None:
+    """Carry a combined poll's per-election events and work over to the elections' new ids, so
+    that moving polling day moves them (keeping owners, completion and history) rather than
+    cancelling them and starting again."""
+    for event in session.exec(select(TimetableEvent).where(TimetableEvent.poll_id == poll.id)):
+        if event.scope in renamed:
+            event.scope = renamed[event.scope]
+    for item in session.exec(select(WorkItem).where(WorkItem.poll_id == poll.id)):
+        task, _, election_id = item.key.partition(":")
+        if election_id in renamed:
+            item.key = f"{task}:{renamed[election_id]}"
+        if item.election_id in renamed:
+            item.election_id = renamed[item.election_id]
+    session.flush()
 
 
 def _sync_overrides(session: Session, poll: Poll, overrides: dict[str, str], actor: str) -> None:

@@ -114,3 +114,30 @@ def test_work_with_no_one_in_the_role_is_planned_unassigned(store):
         _, changes, _, _ = plan(s)
         assert changes.unassigned == ["pay_staff"]
         assert s.scalars(select(WorkItem.owner_id).where(WorkItem.key == "pay_staff")).one() is None
+
+
+def test_moving_a_combined_polls_day_moves_each_elections_work_keeping_who_did_what(store):
+    moved_ids = ["local.wychwood.2027-05-13", "local.wychwood-parishes.2027-05-13"]
+    with store.session() as s:
+        seed_people(s)
+        poll, _, _, _ = plan(s)
+        sopn = s.scalars(
+            select(WorkItem).where(WorkItem.key == "publish_sopn:local.wychwood.2027-05-06")
+        ).one()
+        sopn.status, sopn_id, owner = "done", sopn.id, sopn.owner_id
+    with store.session() as s:
+        _, changes, tt, _ = plan(s, ids=moved_ids, poll_key=poll.key)
+        assert not changes.work_cancelled and not changes.work_added
+        assert changes.work_moved and changes.events_moved
+    with store.session() as s:
+        item = s.get(WorkItem, sopn_id)
+        assert item.key == "publish_sopn:local.wychwood.2027-05-13"
+        assert (item.status, item.owner_id, item.election_id) == ("done", owner, "local.wychwood.2027-05-13")
+        scopes = s.scalars(
+            select(TimetableEvent.scope).where(TimetableEvent.key == "close_of_nominations")
+        ).all()
+        assert sorted(scopes) == sorted(moved_ids)
+        elections = s.scalars(select(Election.election_id)).all()
+        assert sorted(elections) == sorted(moved_ids)
+        keys = set(s.scalars(select(WorkItem.key)).all())
+        assert not any("2027-05-06" in key for key in keys)
