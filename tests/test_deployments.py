@@ -131,13 +131,13 @@ def test_pollflow_serve_reacts_to_events(sqlite_store, smtp, tmp_path, capsys):
         capsys.readouterr()
         wait_until(
             lambda: any(run["state_type"] != "SCHEDULED" for run in flow_runs_of(api, "check-deadlines")),
-            90,
+            180,
             "check-deadlines to be triggered by pollflow.election.planned",
         )
         assert main(["done", "project_plan", "--by", "carol@wychwood.gov.uk"]) == 0
         wait_until(
             lambda: flow_runs_of(api, "deliver-outbox"),
-            90,
+            180,
             "deliver-outbox to be triggered by pollflow.workitem.completed",
         )
         # And the scheduler makes the every-15-minutes runs (it would not on SQLAlchemy 2.1).
@@ -146,6 +146,10 @@ def test_pollflow_serve_reacts_to_events(sqlite_store, smtp, tmp_path, capsys):
             120,
             "the */15 schedule to make runs",
         )
+    except AssertionError:
+        log.flush()
+        print((tmp_path / "serve.log").read_text()[-4000:])  # shown with the failure
+        raise
     finally:
         os.killpg(serve.pid, signal.SIGINT)
         try:
