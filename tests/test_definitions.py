@@ -111,3 +111,37 @@ def test_a_child_file_removes_an_inherited_event_with_null(tmp_path):
     )
     write(tmp_path, "k.yaml", "kind: k\nnations: [england]\nextends: _base.yaml\nevents:\n  b: null\n")
     assert set(load_definitions(tmp_path).get("k", "england").events) == {"a"}
+
+
+def test_a_national_referendum_takes_the_shared_work_catalogue_with_its_own_versions():
+    from timetables import timetable_for
+    from timetables.work import plan_work
+
+    # The 23 June 2016 EU referendum pattern.
+    work = {w.key: w for w in plan_work(timetable_for("ref.2016-06-23", nation="england"))}
+    assert {"project_plan", "book_polling_stations", "declaration_of_result", "pay_staff"} <= set(work)
+    assert not {"nominations", "publish_sopn", "candidate_agent_briefing"} & set(work)
+    # Its own postal vote issue waits for the ballot paper sign-off, counted from polling day.
+    issue = work["postal_vote_issue"]
+    assert (
+        issue.depends_on == ("sign_off_ballot_papers",) and issue.due.date().isoformat() == "2016-05-27"
+    )  # over the 30 May bank holiday
+
+
+def test_tasks_from_a_missing_file_is_refused(tmp_path):
+    write(
+        tmp_path,
+        "x.yaml",
+        """\
+        kind: x
+        nations: [england]
+        tasks_from: _nowhere.yaml
+        events:
+          a:
+            label: An event
+            latest: {before: poll, working_days: 3}
+            citation: SI 1/1
+        """,
+    )
+    with pytest.raises(DefinitionError, match="takes tasks from '_nowhere.yaml'"):
+        load_definitions(tmp_path)

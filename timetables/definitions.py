@@ -69,6 +69,14 @@ def _resolved(name: str, raw: dict[str, Definition], seen: tuple[str, ...] = ())
     if name in seen:
         raise DefinitionError(f"{name}: 'extends' loops through {' -> '.join(seen + (name,))}")
     definition = raw[name]
+    if definition.tasks_from is not None:
+        # Another file's work catalogue under this file's own tasks (their events stay theirs).
+        if definition.tasks_from not in raw:
+            raise DefinitionError(
+                f"{name}: takes tasks from '{definition.tasks_from}', which is not a definition file"
+            )
+        base = _resolved(definition.tasks_from, raw, seen + (name,)).tasks
+        definition = definition.model_copy(update={"tasks": {**base, **definition.tasks}, "tasks_from": None})
     if definition.extends is None:
         return definition.model_copy(
             update={

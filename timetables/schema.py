@@ -309,6 +309,11 @@ class Definition(Strict):
     title: str | None = None
     nations: list[Nation] | None = None
     extends: str | None = Field(None, description="base file this one builds on")
+    tasks_from: str | None = Field(
+        None,
+        description="a file whose work catalogue this one takes (not its events); this file's "
+        "own tasks replace or, with null, remove them",
+    )
     legislation: list[str] = Field(default_factory=list)
     rules_from: dt.date | None = Field(
         None, description="earliest polling day the definition's rules are known for"
