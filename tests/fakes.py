@@ -88,7 +88,9 @@ class _HttpServer:
     def __init__(self, handler_class):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def stop(self) -> None:
         self.server.shutdown()
