@@ -8,6 +8,7 @@ What reacts to what (the event-driven part):
 
 - every 15 minutes, and whenever a poll is planned or its timetable changes: check-deadlines;
 - 08:00 Europe/London: daily-digest;
+- Mondays 07:30 Europe/London: canvass-report (each registration year in season, to the managers);
 - when work is completed or a statutory deadline is missed: deliver-outbox, so that the owners of
   unblocked work and the people a missed deadline escalates to hear at once.
 """
@@ -26,6 +27,7 @@ def deployments() -> list:
     from flows.plan_election import plan_election
     from flows.reactions import deliver_now
     from flows.replan import replan
+    from flows.run_canvass import canvass_report, run_canvass
 
     return [
         plan_election.to_deployment(name="plan-election", tags=["pollflow"]),
@@ -44,6 +46,12 @@ def deployments() -> list:
         ),
         daily_digest.to_deployment(
             name="daily-digest", tags=["pollflow"], schedules=[Cron("0 8 * * *", timezone=TIMEZONE)]
+        ),
+        run_canvass.to_deployment(name="run-canvass", tags=["pollflow", "canvass"]),
+        canvass_report.to_deployment(
+            name="canvass-report",
+            tags=["pollflow", "canvass"],
+            schedules=[Cron("30 7 * * 1", timezone=TIMEZONE)],
         ),
         deliver_now.to_deployment(
             name="deliver-outbox",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from flows.publish import current_run_id, emit, markdown_artifact, timetable_artifact
+from tasks.canvass import canvass_after_plan
 from tasks.steps import compute_timetable, compute_work, save_plan
 
 
@@ -25,6 +26,7 @@ def plan_election(
     planned = compute_work(tt, overlay)
     saved = save_plan(tt.election_id, tt, planned, overrides, overlay, actor, current_run_id())
     changes = saved.changes
+    canvass_after_plan(saved.poll_key, actor, current_run_id())  # a poll in the canvass: offer the deferral
     timetable_artifact(tt)
     markdown_artifact(
         f"plan-{saved.poll_key}",

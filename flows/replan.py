@@ -8,6 +8,7 @@ import datetime as dt
 from prefect import flow
 
 from flows.publish import current_run_id, emit, markdown_artifact, timetable_artifact
+from tasks.canvass import canvass_after_plan
 from tasks.steps import compute_timetable, compute_work, load_replan_inputs, save_plan
 from timetables import calendars
 
@@ -26,6 +27,7 @@ def replan(
     planned = compute_work(tt, inputs.overlay)
     saved = save_plan(inputs.poll_key, tt, planned, inputs.overrides, inputs.overlay, actor, current_run_id())
     changes = saved.changes
+    canvass_after_plan(saved.poll_key, actor, current_run_id())  # the deferral offer; canvass work dates
     timetable_artifact(tt)
     moved = [
         f"- {m.key}: {m.old:%a %d %b %H:%M} -> {m.new:%a %d %b %H:%M}"

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import re
 import smtplib
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import parse_qs, unquote, urlparse
@@ -31,6 +33,33 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     """Will not work however often it is tried."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file an email carries."""
+
+    filename: str
+    content_type: str  # e.g. image/png
+    data: bytes
+
+
+# The kinds of message that carry files, and where each finds them ("module:function", called with
+# the message, returning Attachments). Imported when first needed: the channels know nothing of the
+# parts of pollflow that make the files. Only email by SMTP carries them; a message sent another
+# way says in its text where the file is.
+ATTACHMENT_SOURCES = {"canvass-report": "tasks.canvass_messages:attachments_for"}
+
+
+def attachments_for(message: Notification) -> list[Attachment]:
+    source = ATTACHMENT_SOURCES.get(message.kind)
+    if source is None:
+        return []
+    module, _, name = source.partition(":")
+    try:
+        return list(getattr(importlib.import_module(module), name)(message))
+    except Exception as exc:  # the store is down, say: try again later
+        raise TemporaryFailure(f"cannot read the files {message.dedupe_key} carries: {exc}") from exc
 
 
 def message_id(dedupe_key: str) -> str:
@@ -95,6 +124,14 @@ class SmtpChannel:
             email.set_content(message.body)
         except (ValueError, TypeError, IndexError) as exc:
             raise PermanentFailure(f"cannot make an email of it: {exc}") from exc
+        for attachment in attachments_for(message):
+            maintype, _, subtype = attachment.content_type.partition("/")
+            email.add_attachment(
+                attachment.data,
+                maintype=maintype,
+                subtype=subtype or "octet-stream",
+                filename=attachment.filename,
+            )
         return email
 
     def send(self, message: Notification) -> str | None:
