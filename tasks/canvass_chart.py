@@ -97,8 +97,8 @@ def render_chart(
 
     start, end = min(days) - dt.timedelta(days=4), max(days) + dt.timedelta(days=4)
     right.set_xlim(start, end)
-    if (end - start).days <= 9 * 7:  # weekly ticks on Mondays, at most about nine of them
-        right.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
+    if len(days) <= 9:  # a tick on each report's own day, so no point sits beside another day's label
+        right.set_xticks(days)
     else:
         right.xaxis.set_major_locator(mdates.MonthLocator())
     right.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
