@@ -9,6 +9,10 @@ What reacts to what (the event-driven part):
 - every 15 minutes, and whenever a poll is planned or its timetable changes: check-deadlines;
 - 08:00 Europe/London: daily-digest;
 - Mondays 07:30 Europe/London: canvass-report (each registration year in season, to the managers);
+- 07:00 daily: recruit-staff (chasers, offers and deadlines for every poll whose staffing has
+  started); Sundays 02:00: purge-staff-data (bank details and NI numbers past their keeping);
+- hourly, and whenever a poll is planned or its timetable changes: produce-documents (a new
+  version of each notice whose content changed, for proof-checking and sign-off);
 - when work is completed or a statutory deadline is missed: deliver-outbox, so that the owners of
   unblocked work and the people a missed deadline escalates to hear at once.
 """
@@ -25,9 +29,17 @@ def deployments() -> list:
     from flows.check_deadlines import check_deadlines
     from flows.daily_digest import daily_digest
     from flows.plan_election import plan_election
+    from flows.produce_documents import produce_all_documents
     from flows.reactions import deliver_now
+    from flows.recruit_staff import purge_staff_data, recruit_staff
     from flows.replan import replan
     from flows.run_canvass import canvass_report, run_canvass
+
+    timetable_changed = DeploymentEventTrigger(
+        name="when a poll is planned or its timetable changes",
+        expect={"pollflow.election.planned", "pollflow.timetable.changed"},
+        match={"prefect.resource.id": "pollflow.poll.*"},
+    )
 
     return [
         plan_election.to_deployment(name="plan-election", tags=["pollflow"]),
@@ -36,16 +48,26 @@ def deployments() -> list:
             name="check-deadlines",
             tags=["pollflow"],
             schedules=[Cron("*/15 * * * *", timezone=TIMEZONE)],
-            triggers=[
-                DeploymentEventTrigger(
-                    name="check when a poll is planned or its timetable changes",
-                    expect={"pollflow.election.planned", "pollflow.timetable.changed"},
-                    match={"prefect.resource.id": "pollflow.poll.*"},
-                )
-            ],
+            triggers=[timetable_changed],
         ),
         daily_digest.to_deployment(
             name="daily-digest", tags=["pollflow"], schedules=[Cron("0 8 * * *", timezone=TIMEZONE)]
+        ),
+        recruit_staff.to_deployment(
+            name="recruit-staff",
+            tags=["pollflow", "staff"],
+            schedules=[Cron("0 7 * * *", timezone=TIMEZONE)],
+        ),
+        purge_staff_data.to_deployment(
+            name="purge-staff-data",
+            tags=["pollflow", "staff"],
+            schedules=[Cron("0 2 * * 0", timezone=TIMEZONE)],
+        ),
+        produce_all_documents.to_deployment(
+            name="produce-documents",
+            tags=["pollflow", "documents"],
+            schedules=[Cron("5 * * * *", timezone=TIMEZONE)],
+            triggers=[timetable_changed],
         ),
         run_canvass.to_deployment(name="run-canvass", tags=["pollflow", "canvass"]),
         canvass_report.to_deployment(

@@ -3,18 +3,13 @@ reach through signed links. Served by ``pollflow web`` (uvicorn)."""
 
 from __future__ import annotations
 
-import os
-
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import PlainTextResponse, Response
 
+from tasks.settings import public_url
 from tasks.tokens import TokenError, sign, verify
 
 CALENDAR = "calendar"
-
-
-def public_url() -> str:
-    return (os.environ.get("POLLFLOW_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/")
 
 
 def calendar_url(email: str) -> str:

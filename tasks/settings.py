@@ -11,7 +11,17 @@
 - POLLFLOW_WEBHOOK_URL: a Teams or Slack incoming webhook for team-wide messages.
 - POLLFLOW_SECRET_KEY (generated once in POLLFLOW_HOME): signs links, encrypts bank details.
 - POLLFLOW_DELIVERY_LEASE_SECONDS (300): how long a claimed message may stay unsent before
-  another run takes it over.
+  another run takes it over (keep it a minute or more: one send may take 20-30 seconds).
+- POLLFLOW_PUBLIC_URL (http://127.0.0.1:8080): the address people reach `pollflow web` at, for
+  the links in messages (calendar feeds, staff answers and letters, canvass reports).
+- POLLFLOW_BANK_HOLIDAYS_URL (GOV.UK's): where `pollflow holidays refresh` fetches from.
+- POLLFLOW_STAFFING_CONFIG, POLLFLOW_FEES_CONFIG: a council's own staffing ratios and fees laid
+  over config/staffing.yaml and config/fees.yaml (or staffing.yaml / fees.yaml in POLLFLOW_HOME).
+- POLLFLOW_DOCUMENTS_DIR ($POLLFLOW_HOME/published): where published notices are written.
+- POLLFLOW_DOCUMENTS_WEBHOOK_URL, POLLFLOW_DOCUMENTS_WEBHOOK_SECRET: where published notices are
+  announced (the council's website), with a signature.
+- POLLFLOW_DOCUMENT_TEMPLATES: a folder of the council's own notice templates, searched first.
+- POLLFLOW_DEBUG=1: tracebacks and Prefect's own logs on the command line.
 """
 
 from __future__ import annotations
@@ -82,3 +92,8 @@ def use_pollflow_prefect_home() -> None:
         path = load().prefect_home
         path.mkdir(parents=True, exist_ok=True)
         os.environ["PREFECT_HOME"] = str(path)
+
+
+def public_url() -> str:
+    """The address people reach `pollflow web` at, for links in messages."""
+    return (os.environ.get("POLLFLOW_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/")

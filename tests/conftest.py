@@ -200,3 +200,35 @@ def web_server(monkeypatch):
     yield base
     server.should_exit = True
     thread.join(timeout=10)
+
+
+# A real browser for pages: Debian's Chromium, driven by Playwright. `make test` installs Chromium
+# where it can; .ci/run sets POLLFLOW_REQUIRE_BROWSER=1 so that on CI a missing browser fails.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium, started once per test session."""
+    missing = None
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing = "the playwright package is not installed (pip install -e '.[dev]')"
+    if missing is None and not os.path.exists(CHROMIUM):
+        missing = f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    if missing:
+        if os.environ.get("POLLFLOW_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"POLLFLOW_REQUIRE_BROWSER=1 but {missing}")
+        pytest.skip(missing)
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()

@@ -42,6 +42,9 @@ def test_serve_declares_every_deployment_with_schedules_and_triggers():
         "deliver-outbox",
         "run-canvass",
         "canvass-report",
+        "recruit-staff",
+        "purge-staff-data",
+        "produce-documents",
     }
     check = found["check-deadlines"]
     assert [(s.schedule.cron, s.schedule.timezone) for s in check.schedules] == [
@@ -75,6 +78,9 @@ def test_prefect_yaml_matches_serve_and_points_at_real_flows():
         "deliver-outbox",
         "run-canvass",
         "canvass-report",
+        "recruit-staff",
+        "purge-staff-data",
+        "produce-documents",
     }
     for deployment in spec["deployments"]:
         path, _, function = deployment["entrypoint"].partition(":")
@@ -141,7 +147,7 @@ def test_pollflow_serve_reacts_to_events(sqlite_store, smtp, tmp_path):
 
         def served():
             response = requests.post(f"{api}/deployments/filter", json={"limit": 50, "offset": 0}, timeout=5)
-            return response.ok and len(response.json()) >= 7
+            return response.ok and len(response.json()) >= 10
 
         wait_until(served, 120, "the deployments to be served")
 
