@@ -2,8 +2,9 @@
 about 150,000 properties in 120 polling districts), on SQLite and PostgreSQL.
 
 Measures, in one process:
-- reading and checking the file (store.canvass.read_progress), against the reference: the same
-  file read with the standard library's csv.reader into a list (the floor for reading it at all);
+- reading and checking the file (store.canvass_progress.read_progress), against the reference:
+  the same file read with the standard library's csv.reader into a list (the floor for reading it
+  at all);
 - importing it (the properties replaced, the figures, the audit entry) and raising the follow-up
   work, in one transaction;
 - the same file again (recognised by its SHA-256: nothing changes);
@@ -25,7 +26,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from store import canvass
+from store import canvass_import, canvass_progress, canvass_report, canvass_work
+from store.canvass import find_canvass
 from store.db import dispose, get_engine, session_scope, upgrade
 from store.people import PersonRow, save_people
 from store.planning import sync_poll
@@ -136,7 +138,7 @@ def run() -> None:
     path = make_file(Path(tempfile.mkdtemp(prefix="bench-canvass-file-")) / "progress.csv")
     floor = min(reference(path) for _ in range(3))
     start = time.perf_counter()
-    parsed = canvass.read_progress(path, today=REPORT_DAY, year=2027)
+    parsed = canvass_progress.read_progress(path, today=REPORT_DAY, year=2027)
     read = time.perf_counter() - start
     print(
         f"{PROPERTIES:,} properties ({path.stat().st_size / 1e6:.1f} MB): read and checked in {read:.2f} s; "
@@ -154,20 +156,20 @@ def run() -> None:
             )
         start = time.perf_counter()
         with session_scope(engine) as session:
-            poll = canvass.find_canvass(session, "canvass.2027")
-            outcome = canvass.import_progress(session, poll, parsed, "bench")
-            work = canvass.raise_follow_up_work(session, poll, "bench", groups=outcome.groups)
+            poll = find_canvass(session, "canvass.2027")
+            outcome = canvass_import.import_progress(session, poll, parsed, "bench")
+            work = canvass_work.raise_follow_up_work(session, poll, "bench", groups=outcome.groups)
         imported = time.perf_counter() - start
         start = time.perf_counter()
         with session_scope(engine) as session:
-            again = canvass.import_progress(
-                session, canvass.find_canvass(session, "canvass.2027"), parsed, "bench"
+            again = canvass_import.import_progress(
+                session, find_canvass(session, "canvass.2027"), parsed, "bench"
             )
         repeat = time.perf_counter() - start
         assert again.already
         start = time.perf_counter()
         with session_scope(engine) as session:
-            report = canvass.build_report(session, canvass.find_canvass(session, "canvass.2027"))
+            report = canvass_report.build_report(session, find_canvass(session, "canvass.2027"))
         figures = time.perf_counter() - start
         start = time.perf_counter()
         chart = render_chart("Bench", report.report_date, report.figures, report.previous, report.history)

@@ -59,7 +59,7 @@ def _check_file(path: Path, report_date: dt.date | None, today: dt.date | None, 
     """Read and check the whole file here, with a progress bar, before Prefect starts."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from store.canvass import read_progress
+    from store.canvass_progress import read_progress
 
     if not path.exists():
         raise PollflowError(f"{path} does not exist")
@@ -223,7 +223,8 @@ def report(
     today: TodayOption = None,
 ) -> None:
     """This week's canvass progress: response rate by route, and what needs doing."""
-    from store import canvass
+    from store.canvass import find_canvass
+    from store.canvass_report import build_report
     from store.timeutil import LONDON
     from store.timeutil import now as clock
 
@@ -233,8 +234,8 @@ def report(
         raise PollflowError(f"--chart {chart}: the chart is a PNG image: give a file name ending .png")
     day = _date(today, "--today") or clock().date()
     with _session() as session:
-        poll = canvass.find_canvass(session, canvass_id)
-        built = canvass.build_report(session, poll)
+        poll = find_canvass(session, canvass_id)
+        built = build_report(session, poll)
         if chart is not None:
             from tasks.canvass_chart import render_chart
             from tasks.canvass_messages import headline
@@ -280,7 +281,7 @@ def report(
 def _print_report(built, today: dt.date, districts: bool) -> None:
     from rich.table import Table
 
-    from store import canvass
+    from store.canvass_rules import NEEDS
     from tasks.canvass_messages import days_left_text, need_rows, route_rows
 
     out = console()
@@ -328,7 +329,7 @@ def _print_report(built, today: dt.date, districts: bool) -> None:
     )
     if districts:
         table = Table(title="By polling district", title_justify="left")
-        for column in ("District", "Properties", "Rate", "Route 2 outstanding", *canvass.NEEDS):
+        for column in ("District", "Properties", "Rate", "Route 2 outstanding", *NEEDS):
             table.add_column(column, justify="left" if column == "District" else "right")
         for name, d in built.figures["districts"].items():
             table.add_row(
@@ -336,7 +337,7 @@ def _print_report(built, today: dt.date, districts: bool) -> None:
                 f"{d['properties']:,}",
                 f"{d['rate'] * 100:.1f}%",
                 f"{d['route2_outstanding']:,}",
-                *(str(d.get(k, 0)) for k in canvass.NEEDS),
+                *(str(d.get(k, 0)) for k in NEEDS),
             )
         out.print(table)
 
@@ -353,21 +354,25 @@ def list_(
     """The properties behind each need, earliest due first: a walk list for canvassers."""
     from rich.table import Table
 
-    from store import canvass
+    from store.canvass import find_canvass
+    from store.canvass_import import load_properties
+    from store.canvass_report import build_report
+    from store.canvass_rules import NEEDS, groups_by_need
 
-    if need is not None and need not in canvass.NEEDS:
-        raise PollflowError(f"unknown need '{need}': needs are {', '.join(canvass.NEEDS)}")
+    if need is not None and need not in NEEDS:
+        raise PollflowError(f"unknown need '{need}': needs are {', '.join(NEEDS)}")
     if format not in ("table", "csv"):
         raise PollflowError(f"unknown format '{format}': formats are table, csv")
     with _session() as session:
-        poll = canvass.find_canvass(session, canvass_id)
-        built = canvass.build_report(session, poll)
-        props = {p.property_ref: p for p in canvass.load_properties(session, poll)}
+        poll = find_canvass(session, canvass_id)
+        properties = load_properties(session, poll)
+        built = build_report(session, poll, properties)
+        props = {p.property_ref: p for p in properties}
     if district is not None and district not in built.figures["districts"]:
         known = ", ".join(built.figures["districts"]) or "none"
         raise PollflowError(f"no polling district '{district}' in the current report: districts are {known}")
     rows = []
-    for group in canvass.groups_by_need(built.groups, need, district):
+    for group in groups_by_need(built.groups, need, district):
         for due, ref in sorted(group.due):
             p = props[ref]
             rows.append(
@@ -415,12 +420,12 @@ def imports(canvass_id: CanvassId) -> None:
     from rich.table import Table
     from sqlalchemy import select
 
-    from store import canvass
+    from store.canvass import find_canvass
     from store.canvass_models import CanvassImport
     from store.timeutil import local
 
     with _session() as session:
-        poll = canvass.find_canvass(session, canvass_id)
+        poll = find_canvass(session, canvass_id)
         rows = session.scalars(
             select(CanvassImport)
             .where(CanvassImport.poll_id == poll.id)
@@ -465,13 +470,13 @@ def undefer(
 
 
 def _decide(canvass_id: str, by: str, publish_on: dt.date | None, undo: bool) -> None:
-    from store import canvass
+    from store.canvass_deferral import check_deferral, check_undeferral
 
     with _session() as session:  # refuse at once, before Prefect starts
         if undo:
-            canvass.check_undeferral(session, canvass_id, by)
+            check_undeferral(session, canvass_id, by)
         else:
-            canvass.check_deferral(session, canvass_id, by, publish_on)
+            check_deferral(session, canvass_id, by, publish_on)
     from pollflow.runtime import run_flow
 
     out = console()
@@ -513,7 +518,7 @@ def check(
     """Check a progress report without importing it: every problem, line by line."""
     from rich.table import Table
 
-    from store.canvass import CanvassFileError
+    from store.canvass_progress import CanvassFileError
 
     try:
         parsed = _check_file(file, _date(report_date, "--report-date"), _date(today, "--today"), None)

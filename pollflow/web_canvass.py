@@ -74,8 +74,6 @@ sent in: the EMS's latest had not been imported.</p>{% endif %}
 </html>
 """
 
-LINK = "canvass-report"
-
 
 def _environment() -> Environment:
     return Environment(undefined=StrictUndefined, autoescape=True)
@@ -83,13 +81,14 @@ def _environment() -> Environment:
 
 def _report(token: str):
     """The weekly report a link names, or the HTTP error to answer with."""
-    from store import canvass
+    from store.canvass_report import weekly_report
     from store.db import session_scope
     from store.queries import NotFoundError, find_poll
+    from tasks.canvass_messages import REPORT_LINK
     from tasks.tokens import TokenError, verify
 
     try:
-        payload = verify(LINK, token)
+        payload = verify(REPORT_LINK, token)
     except TokenError as exc:
         expired = "expired" in str(exc)
         raise HTTPException(status_code=410 if expired else 404, detail=str(exc)) from exc
@@ -100,7 +99,7 @@ def _report(token: str):
             poll = find_poll(session, payload.get("poll", ""))
         except NotFoundError as exc:
             raise HTTPException(status_code=404, detail="no such report") from exc
-        row = canvass.weekly_report(session, poll, payload.get("week", ""))
+        row = weekly_report(session, poll, payload.get("week", ""))
         if row is None:
             raise HTTPException(status_code=404, detail="no such report")
         session.expunge(row)
@@ -117,15 +116,17 @@ def register(app: FastAPI) -> None:
     def canvass_page(token: str) -> HTMLResponse:
         import datetime as dt
 
-        from store import canvass
+        from store.canvass_models import CanvassImport
+        from store.canvass_report import Report
+        from store.canvass_rules import rules_for
         from store.db import session_scope
         from tasks.canvass_messages import days_left_text, need_rows, route_rows
 
         poll, row = _report(token)
         with session_scope() as session:
-            rules = canvass.rules_for(session, poll)
-            current = session.get(canvass.CanvassImport, row.import_id)
-        report = canvass.Report(poll, rules, current, row.figures, row.figures.get("week_before"), [], {})
+            rules = rules_for(session, poll)
+            current = session.get(CanvassImport, row.import_id)
+        report = Report(poll, rules, current, row.figures, row.figures.get("week_before"), [], {})
         monday = dt.date.fromisocalendar(int(row.week[:4]), int(row.week[6:]), 1)
         late = (monday - row.report_date).days
         html = (

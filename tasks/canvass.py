@@ -1,6 +1,6 @@
-"""Prefect tasks for the annual canvass: thin wrappers over store/canvass.py (the plain functions,
-tested without Prefect) and tasks/canvass_messages.py. Each task is one transaction: an import and
-the follow-up work it raises are stored together or not at all."""
+"""Prefect tasks for the annual canvass: thin wrappers over the store/canvass*.py modules (the
+plain functions, tested without Prefect) and tasks/canvass_messages.py. Each task is one
+transaction: an import and the follow-up work it raises are stored together or not at all."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from prefect import task
 
-from store import canvass
+from store import canvass, canvass_deferral, canvass_import, canvass_progress, canvass_report, canvass_work
 from store.db import session_scope
 from store.planning import stored_overrides
 from store.queries import find_poll
@@ -53,13 +53,13 @@ def import_progress(
     """Read, check and store an EMS progress report, and raise the follow-up work it calls for."""
     with session_scope() as session:
         poll = canvass.find_canvass(session, canvass_key)
-        parsed = canvass.read_progress(
+        parsed = canvass_progress.read_progress(
             path, report_date=report_date, today=today, year=canvass.canvass_year(poll)
         )
-        outcome = canvass.import_progress(session, poll, parsed, actor, flow_run_id)
-        work = canvass.WorkChanges()
+        outcome = canvass_import.import_progress(session, poll, parsed, actor, flow_run_id)
+        work = canvass_work.WorkChanges()
         if outcome.status == "current":
-            work = canvass.raise_follow_up_work(session, poll, actor, flow_run_id, groups=outcome.groups)
+            work = canvass_work.raise_follow_up_work(session, poll, actor, flow_run_id, groups=outcome.groups)
         return Imported(outcome.summary(), work.summary(), outcome.figures)
 
 
@@ -69,12 +69,12 @@ def canvass_after_plan(poll_key: str, actor: str, flow_run_id: str | None) -> di
     year's revised register it allows, and tell the ERO; after a registration year is replanned,
     bring its follow-up work in step with its new dates."""
     with session_scope() as session:
-        changes = canvass.review_deferral(session, poll_key, actor, flow_run_id)
+        changes = canvass_deferral.review_deferral(session, poll_key, actor, flow_run_id)
         queued = canvass_messages.deferral_messages(session, changes)
-        work = canvass.WorkChanges()
+        work = canvass_work.WorkChanges()
         if poll_key.startswith("canvass."):
             poll = find_poll(session, poll_key)
-            work = canvass.raise_follow_up_work(session, poll, actor, flow_run_id)
+            work = canvass_work.raise_follow_up_work(session, poll, actor, flow_run_id)
         return {
             "deferral": [{"kind": c.kind, "canvass": c.canvass_key, "polls": c.polls} for c in changes],
             "messages_queued": queued,
@@ -87,13 +87,9 @@ def reportable(canvass_key: str | None, as_of: dt.datetime) -> list[str]:
     with session_scope() as session:
         if canvass_key:
             poll = canvass.find_canvass(session, canvass_key)
-            if canvass.current_import(session, poll) is None:
-                raise canvass.CanvassError(
-                    f"no progress report imported for {poll.key} yet: import the EMS's with "
-                    f"`pollflow canvass import {poll.key} FILE`"
-                )
+            canvass_import.require_import(session, poll)
             return [poll.key]
-        return [p.key for p in canvass.reportable(session, local(as_of).date())]
+        return [p.key for p in canvass_report.reportable(session, local(as_of).date())]
 
 
 @dataclass
@@ -125,10 +121,10 @@ def make_weekly_report(
     from tasks.canvass_chart import render_chart
 
     today = local(as_of).date()
-    week = canvass.iso_week(today)
+    week = canvass_report.iso_week(today)
     with session_scope() as session:
         poll = canvass.find_canvass(session, canvass_key)
-        report = canvass.build_report(session, poll)
+        report = canvass_report.build_report(session, poll)
         chart = render_chart(
             poll.title,
             report.report_date,
@@ -137,7 +133,7 @@ def make_weekly_report(
             report.history,
             subtitle=canvass_messages.headline(report),
         )
-        row, changed = canvass.save_weekly_report(session, report, week, chart, actor, flow_run_id)
+        row, changed = canvass_report.save_weekly_report(session, report, week, chart, actor, flow_run_id)
         link = canvass_messages.report_url(poll.key, week)
         queued = 0
         if send:
@@ -164,9 +160,9 @@ def make_weekly_report(
 def check_deferral(canvass_key: str, by: str, publish_on: dt.date | None, undo: bool) -> dict:
     with session_scope() as session:
         if undo:
-            poll, person, deferred = canvass.check_undeferral(session, canvass_key, by)
+            poll, person, deferred = canvass_deferral.check_undeferral(session, canvass_key, by)
             return {"poll_key": poll.key, "by": person.email, "was": deferred.isoformat()}
-        poll, person, day, polls = canvass.check_deferral(session, canvass_key, by, publish_on)
+        poll, person, day, polls = canvass_deferral.check_deferral(session, canvass_key, by, publish_on)
         return {
             "poll_key": poll.key,
             "by": person.email,
@@ -189,4 +185,4 @@ def timetable_warnings(canvass_key: str) -> list[str]:
 @task(name="record deferral decision", **TASK)
 def record_decision(canvass_key: str, by: str, action: str, details: dict, flow_run_id: str | None) -> None:
     with session_scope() as session:
-        canvass.record_decision(session, canvass_key, by, action, details, flow_run_id)
+        canvass_deferral.record_decision(session, canvass_key, by, action, details, flow_run_id)

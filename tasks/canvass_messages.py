@@ -10,28 +10,27 @@ recorded it).
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from sqlmodel import Session
 
-from store import canvass
 from store.audit import record
+from store.canvass_deferral import DEFERRAL_RULE, ERO, QUALIFYING, DeferralChange
+from store.canvass_progress import ROUTES
+from store.canvass_report import Report, attach, attachments
+from store.canvass_rules import NEEDS
+from store.canvass_work import WorkChanges
 from store.models import Person, Poll
 from store.outbox import enqueue
+from store.people import holders
 from store.timeutil import local
 from tasks.channels import Attachment
 from tasks.messages import render, when
+from tasks.settings import public_url
 from tasks.tokens import sign
 
 REPORT_LINK = "canvass-report"
 LINK_LIFETIME = dt.timedelta(weeks=10)
 MANAGERS = "electoral-services-manager"
-ERO = "electoral-registration-officer"
-
-
-def public_url() -> str:
-    """Where people reach pollflow's web service (as pollflow/web.py reads it)."""
-    return (os.environ.get("POLLFLOW_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/")
 
 
 def report_token(poll_key: str, week: str, now: dt.datetime | None = None) -> str:
@@ -47,10 +46,10 @@ def pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def route_rows(report: canvass.Report) -> list[dict]:
+def route_rows(report: Report) -> list[dict]:
     """The table by route: the report's first table, the Prefect table artifact's rows."""
     rows = []
-    for key, name in [*((str(r), n) for r, n in canvass.ROUTES.items()), ("all", "All routes")]:
+    for key, name in [*((str(r), n) for r, n in ROUTES.items()), ("all", "All routes")]:
         block = report.figures["routes"][key]
         before = report.previous["routes"][key]["rate"] if report.previous else None
         rows.append(
@@ -68,9 +67,9 @@ def route_rows(report: canvass.Report) -> list[dict]:
     return rows
 
 
-def need_rows(report: canvass.Report) -> list[dict]:
+def need_rows(report: Report) -> list[dict]:
     rows = []
-    for key, need in canvass.NEEDS.items():
+    for key, need in NEEDS.items():
         block = report.figures["needs"][key]
         rows.append(
             {
@@ -103,7 +102,7 @@ def text_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     return "\n".join(out)
 
 
-def routes_table(report: canvass.Report) -> str:
+def routes_table(report: Report) -> str:
     columns = [
         ("route", "Route"),
         ("properties", "Properties"),
@@ -116,7 +115,7 @@ def routes_table(report: canvass.Report) -> str:
     return text_table(route_rows(report), columns)
 
 
-def needs_table(report: canvass.Report) -> str:
+def needs_table(report: Report) -> str:
     return text_table(
         need_rows(report),
         [
@@ -129,7 +128,7 @@ def needs_table(report: canvass.Report) -> str:
     )
 
 
-def headline(report: canvass.Report) -> str:
+def headline(report: Report) -> str:
     needs = report.figures["needs"]
     return (
         f"Follow-ups overdue {needs['follow_ups']['overdue']:,}"
@@ -140,7 +139,7 @@ def headline(report: canvass.Report) -> str:
     )
 
 
-def days_left_text(report: canvass.Report) -> str:
+def days_left_text(report: Report) -> str:
     days = report.figures["days_to_last_application"]
     day = report.rules.last_application
     if days >= 0:
@@ -152,7 +151,7 @@ def days_left_text(report: canvass.Report) -> str:
     return f"The last day for applications to the revised register ({day:%d %B %Y}) has passed."
 
 
-def report_markdown(report: canvass.Report, link: str | None) -> list[str]:
+def report_markdown(report: Report, link: str | None) -> list[str]:
     """The lines of the Prefect markdown artifact."""
     lines = [
         f"Progress report as at **{report.report_date:%A %d %B %Y}** ({report.current.filename}), "
@@ -187,12 +186,12 @@ def report_markdown(report: canvass.Report, link: str | None) -> list[str]:
 
 def report_messages(
     session: Session,
-    report: canvass.Report,
+    report: Report,
     week: str,
     chart: bytes,
     today: dt.date,
     text: bool = False,
-    work: canvass.WorkChanges | None = None,
+    work: WorkChanges | None = None,
     actor: str = "flow:canvass-report",
     flow_run_id: str | None = None,
 ) -> int:
@@ -224,11 +223,11 @@ def report_messages(
     )
     queued = 0
     recipients = []
-    for person in canvass.holders(session, MANAGERS):
+    for person in holders(session, MANAGERS):
         subject, body = render("canvass_report", person=person, **context)
         key = f"canvass-report:{poll.key}:{week}:{person.id}"
         if _queue(session, key, "email", person, poll, subject, body):
-            canvass.attach(session, key, f"canvass-progress-{poll.key}-{week}.png", "image/png", chart)
+            attach(session, key, f"canvass-progress-{poll.key}-{week}.png", "image/png", chart)
             queued += 1
             recipients.append(person.email)
         if text and person.phone:
@@ -288,14 +287,14 @@ def attachments_for(message) -> list[Attachment]:
     from store.db import session_scope
 
     with session_scope() as session:
-        found = canvass.attachments(session, message.dedupe_key)
+        found = attachments(session, message.dedupe_key)
         return [Attachment(a.filename, a.content_type, a.data) for a in found]
 
 
 def _polls_text(polls: list[dict]) -> str:
     lines = []
     for p in polls:
-        kinds = ", ".join(canvass.QUALIFYING[k] for k in p["kinds"])
+        kinds = ", ".join(QUALIFYING[k] for k in p["kinds"])
         line = f"  {p['title']} ({p['poll_key']}; {kinds})"
         if p["caveats"]:
             line += f"\n    note: {'; '.join(p['caveats'])}"
@@ -303,7 +302,7 @@ def _polls_text(polls: list[dict]) -> str:
     return "\n".join(lines) or "  (none)"
 
 
-def deferral_messages(session: Session, changes: list[canvass.DeferralChange]) -> int:
+def deferral_messages(session: Session, changes: list[DeferralChange]) -> int:
     """Tell the ERO of an offer, its withdrawal, or a deferral no poll allows any more; tell the
     managers when the deferral is accepted (their deadlines moved)."""
     messages = []
@@ -320,14 +319,14 @@ def deferral_messages(session: Session, changes: list[canvass.DeferralChange]) -
         year = int(change.canvass_key.rsplit(".", 1)[1])
         role = MANAGERS if change.kind == "accepted" else ERO
         deferred = dt.date.fromisoformat(change.deferred_to) if change.deferred_to else None
-        for person in canvass.holders(session, role):
+        for person in holders(session, role):
             subject, body = render(
                 template,
                 person=person,
                 year=year,
                 canvass_key=change.canvass_key,
                 polls_text=_polls_text(change.polls),
-                rule=canvass.DEFERRAL_RULE,
+                rule=DEFERRAL_RULE,
                 due_text=when(dt.datetime.fromisoformat(change.due)) if change.due else "soon",
                 deferred_text=f"{deferred.day} {deferred:%B %Y}" if deferred else "",
             )

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from store import canvass
+from store import canvass, canvass_deferral
 from store.models import Notification, Poll, WorkItem
 from tasks.canvass_messages import deferral_messages
 from tests.helpers import plan, seed_people
@@ -26,12 +26,12 @@ def year(store):
 
 def review(store, changed="x"):
     with store.session() as s:
-        changes = canvass.review_deferral(s, changed, "test")
+        changes = canvass_deferral.review_deferral(s, changed, "test")
         deferral_messages(s, changes)
         return [c.kind for c in changes]
 
 
-def item(store, key=canvass.DEFERRAL_OFFER):
+def item(store, key=canvass_deferral.DEFERRAL_OFFER):
     with store.session() as s:
         return s.scalars(select(WorkItem).where(WorkItem.key == key)).first()
 
@@ -73,7 +73,7 @@ def test_the_offer_goes_to_the_ero_once_and_is_withdrawn_when_the_poll_is_cancel
         (sent,) = s.scalars(select(Notification).where(Notification.kind == "canvass-deferral-offered")).all()
         assert sent.recipient == "dan@wychwood.gov.uk"
         assert sent.subject == "You may defer the 2027 revised register to 1 February 2028"
-        offer = s.scalars(select(WorkItem).where(WorkItem.key == canvass.DEFERRAL_OFFER)).one()
+        offer = s.scalars(select(WorkItem).where(WorkItem.key == canvass_deferral.DEFERRAL_OFFER)).one()
         assert offer.due_at.date() == D("2027-11-22")  # the 1 December timetable's last applications
         s.scalars(select(Poll).where(Poll.key == key)).one().status = "cancelled"
     assert review(year) == ["withdrawn"]
@@ -102,32 +102,32 @@ def test_a_deferral_that_loses_its_poll_is_flagged_to_the_ero(year):
     with year.session() as s:
         s.scalars(select(Poll).where(Poll.key == key)).one().status = "cancelled"
     assert review(year) == ["unsupported"]
-    flagged = item(year, canvass.DEFERRAL_UNSUPPORTED)
+    flagged = item(year, canvass_deferral.DEFERRAL_UNSUPPORTED)
     assert flagged.status == "open" and flagged.owner_role == "electoral-registration-officer"
     assert "pollflow canvass undefer canvass.2027" in flagged.description
     # The deferral undone: the flag is resolved.
     with year.session() as s:
         plan(s, ids=["canvass.2027"], kinds=None, nation="england")
     review(year, "canvass.2027")
-    assert item(year, canvass.DEFERRAL_UNSUPPORTED).status == "done"
+    assert item(year, canvass_deferral.DEFERRAL_UNSUPPORTED).status == "done"
 
 
 def test_the_eros_decision_is_checked(year):
     with year.session() as s, pytest.raises(canvass.CanvassError, match="no planned poll allows deferring"):
-        canvass.check_deferral(s, "canvass.2027", "dan@wychwood.gov.uk")
+        canvass_deferral.check_deferral(s, "canvass.2027", "dan@wychwood.gov.uk")
     plan_poll(year, ["local.wychwood.abbey.by.2027-09-16"])
     with year.session() as s:
         with pytest.raises(
             canvass.CanvassError, match="alice@wychwood.gov.uk is not an electoral registration"
         ):
-            canvass.check_deferral(s, "canvass.2027", "alice@wychwood.gov.uk")
+            canvass_deferral.check_deferral(s, "canvass.2027", "alice@wychwood.gov.uk")
         with pytest.raises(canvass.CanvassError, match="after 1 December 2027 and by 1 February 2028"):
-            canvass.check_deferral(s, "canvass.2027", "dan@wychwood.gov.uk", D("2027-12-01"))
+            canvass_deferral.check_deferral(s, "canvass.2027", "dan@wychwood.gov.uk", D("2027-12-01"))
         with pytest.raises(canvass.CanvassError, match="is a poll, not a registration year"):
-            canvass.check_deferral(s, "local.wychwood.abbey.by.2027-09-16", "dan@wychwood.gov.uk")
+            canvass_deferral.check_deferral(s, "local.wychwood.abbey.by.2027-09-16", "dan@wychwood.gov.uk")
         with pytest.raises(canvass.CanvassError, match="is not deferred"):
-            canvass.check_undeferral(s, "canvass.2027", "dan@wychwood.gov.uk")
-        _, person, day, polls = canvass.check_deferral(
+            canvass_deferral.check_undeferral(s, "canvass.2027", "dan@wychwood.gov.uk")
+        _, person, day, polls = canvass_deferral.check_deferral(
             s, "canvass.2027", "dan@wychwood.gov.uk", D("2028-01-15")
         )
         assert (person.email, day, [p.poll_key for p in polls]) == (

@@ -14,7 +14,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from pollflow.cli import main
-from store import canvass
+from store import canvass_deferral, canvass_import, canvass_progress, canvass_work
+from store.canvass_models import CanvassImport, CanvassProperty
 from store.models import AuditEntry, Notification, Poll, WorkItem
 from tests.helpers import london, plan, seed_people
 
@@ -30,7 +31,7 @@ def totals(store):
     with store.session() as s:
         return {
             table.__tablename__: s.scalar(select(func.count()).select_from(table))
-            for table in (WorkItem, AuditEntry, Notification, canvass.CanvassImport, canvass.CanvassProperty)
+            for table in (WorkItem, AuditEntry, Notification, CanvassImport, CanvassProperty)
         }
 
 
@@ -70,9 +71,9 @@ def year_with_reports(sqlite_store):
         seed_people(s)
         poll, *_ = plan(s, ids=["canvass.2027"], kinds=None, nation="england")
         for path, day in ((WEEK1, "2027-09-06"), (WEEK2, "2027-09-13")):
-            parsed = canvass.read_progress(path, today=D(day), year=2027)
-            outcome = canvass.import_progress(s, poll, parsed, "test")
-            canvass.raise_follow_up_work(s, poll, "test", groups=outcome.groups)
+            parsed = canvass_progress.read_progress(path, today=D(day), year=2027)
+            outcome = canvass_import.import_progress(s, poll, parsed, "test")
+            canvass_work.raise_follow_up_work(s, poll, "test", groups=outcome.groups)
     return sqlite_store
 
 
@@ -155,7 +156,7 @@ def test_no_report_without_a_progress_file(sqlite_store):
 
 def offer(store):
     with store.session() as s:
-        return s.scalars(select(WorkItem).where(WorkItem.key == canvass.DEFERRAL_OFFER)).first()
+        return s.scalars(select(WorkItem).where(WorkItem.key == canvass_deferral.DEFERRAL_OFFER)).first()
 
 
 def messages(store, kind):

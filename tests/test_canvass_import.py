@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from store import canvass
+from store import canvass, canvass_import, canvass_progress, canvass_report, canvass_work
 from store.canvass_models import CanvassImport, CanvassProperty
 from store.models import AuditEntry, Reminder, WorkItem
 from tests.helpers import london, plan, seed_people
@@ -37,7 +37,7 @@ def write(tmp_path, text: str, name: str = "progress.csv", encoding: str = "utf-
 
 def read(path, **kwargs):
     kwargs.setdefault("today", D("2027-09-06"))
-    return canvass.read_progress(path, **kwargs)
+    return canvass_progress.read_progress(path, **kwargs)
 
 
 @pytest.fixture
@@ -53,9 +53,9 @@ def import_file(store, key, path, today="2027-09-06", actor="test", report_date=
     with store.session() as s:
         poll = canvass.find_canvass(s, key)
         day = D(report_date) if report_date else None
-        parsed = canvass.read_progress(path, today=D(today), year=2027, report_date=day)
-        outcome = canvass.import_progress(s, poll, parsed, actor)
-        work = canvass.raise_follow_up_work(s, poll, actor, groups=outcome.groups)
+        parsed = canvass_progress.read_progress(path, today=D(today), year=2027, report_date=day)
+        outcome = canvass_import.import_progress(s, poll, parsed, actor)
+        work = canvass_work.raise_follow_up_work(s, poll, actor, groups=outcome.groups)
         return outcome, work
 
 
@@ -122,7 +122,7 @@ BAD_LINES = [
 def test_a_bad_line_refuses_the_file_naming_its_line(tmp_path, line, expected):
     good = "P0,,AA,1,No Response,01/07/2027,,1,N,,0,,0,0"
     path = write(tmp_path, "\n".join([HEADER, good, good.replace("P0", "P9"), line]) + "\n")
-    with pytest.raises(canvass.CanvassFileError) as caught:
+    with pytest.raises(canvass_progress.CanvassFileError) as caught:
         read(path)
     message = str(caught.value)
     assert f"line 4: {expected}" in message, message
@@ -132,13 +132,13 @@ def test_a_bad_line_refuses_the_file_naming_its_line(tmp_path, line, expected):
 def test_a_duplicate_property_names_both_lines(tmp_path):
     row = "P1,,AA,2,No Response,01/07/2027,,1,N,,0,,0,0"
     path = write(tmp_path, "\n".join([HEADER, row, row.replace("P1", "P2"), row]) + "\n")
-    with pytest.raises(canvass.CanvassFileError, match=r"line 4: property P1 is also on line 2"):
+    with pytest.raises(canvass_progress.CanvassFileError, match=r"line 4: property P1 is also on line 2"):
         read(path)
 
 
 def test_every_bad_line_is_numbered_however_many(tmp_path):
     rows = [f"P{n},,AA,{4 if n % 2 else 2},No Response,01/07/2027,,1,N,,0,,0,0" for n in range(200)]
-    with pytest.raises(canvass.CanvassFileError) as caught:
+    with pytest.raises(canvass_progress.CanvassFileError) as caught:
         read(write(tmp_path, "\n".join([HEADER, *rows]) + "\n"))
     error = caught.value
     assert len(error.problems) == 100 and error.lines == list(range(3, 202, 2))
@@ -196,8 +196,8 @@ def test_report_dates_that_cannot_be_right(tmp_path):
 
 
 def test_line_ranges():
-    assert canvass.line_ranges([7, 4, 10, 11, 12, 40]) == "4, 7, 10-12, 40"
-    assert canvass.line_ranges([]) == ""
+    assert canvass_progress.line_ranges([7, 4, 10, 11, 12, 40]) == "4, 7, 10-12, 40"
+    assert canvass_progress.line_ranges([]) == ""
 
 
 # --- importing ----------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def counts(store, key):
         poll = canvass.find_canvass(s, key)
         return (
             s.scalar(select(func.count()).select_from(CanvassImport).where(CanvassImport.poll_id == poll.id)),
-            canvass.count_properties(s, poll),
+            canvass_import.count_properties(s, poll),
             s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.poll_id == poll.id)),
             s.scalar(select(func.count()).select_from(WorkItem).where(WorkItem.source == "canvass")),
         )
@@ -266,7 +266,9 @@ def test_the_same_file_twice_changes_nothing_and_a_bad_file_writes_nothing(store
     bad = write(
         tmp_path, WEEK1.read_text().replace("P005,100060001005,5 Abbey Road,AA,2", "P005,x,5 Abbey Road,AA,7")
     )
-    with pytest.raises(canvass.CanvassFileError, match="line 6: UPRN 'x' is not a UPRN.*line 6: route '7'"):
+    with pytest.raises(
+        canvass_progress.CanvassFileError, match="line 6: UPRN 'x' is not a UPRN.*line 6: route '7'"
+    ):
         import_file(store, year, bad)
     assert counts(store, year) == before
 
@@ -284,7 +286,7 @@ def test_a_newer_report_supersedes_and_an_older_one_is_kept_for_the_record(store
             s.scalar(select(CanvassProperty.status).where(CanvassProperty.property_ref == "P012"))
             == "responded"
         )
-        report = canvass.build_report(s, poll)
+        report = canvass_report.build_report(s, poll)
         assert [h["report_date"] for h in report.history] == ["2027-09-06", "2027-09-13"]
         assert report.previous["report_date"] == "2027-09-06"  # the week before, for the change
         assert report.figures["routes"]["all"]["responded"] == 11
@@ -306,7 +308,7 @@ def test_a_late_older_report_joins_the_trend_only(store, year):
             s.scalar(select(CanvassProperty.status).where(CanvassProperty.property_ref == "P012"))
             == "responded"
         )
-        assert [h["report_date"] for h in canvass.build_report(s, poll).history] == [
+        assert [h["report_date"] for h in canvass_report.build_report(s, poll).history] == [
             "2027-09-06",
             "2027-09-13",
         ]
@@ -401,7 +403,7 @@ def test_raising_the_work_again_from_the_same_report_changes_nothing(store, year
     import_file(store, year, WEEK1)
     before = counts(store, year)
     with store.session() as s:
-        work = canvass.raise_follow_up_work(s, canvass.find_canvass(s, year), "test")
+        work = canvass_work.raise_follow_up_work(s, canvass.find_canvass(s, year), "test")
     assert not work.changed and work.unchanged == 10 and counts(store, year) == before
 
 

@@ -3,36 +3,16 @@ Chromium, headless): the tables read as the email's, the chart loads; a forged, 
 link finds nothing."""
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
 import requests
 
-from store import canvass
+from store import canvass_import, canvass_progress
 from tests.helpers import london, plan, seed_people
 
 FIXTURES = Path(__file__).parent / "fixtures" / "canvass"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 D = dt.date.fromisoformat
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -47,8 +27,8 @@ def weekly(sqlite_store, web_server):
             ("progress-2027-09-06.csv", "2027-09-06"),
             ("progress-2027-09-13.csv", "2027-09-13"),
         ):
-            parsed = canvass.read_progress(FIXTURES / name, today=D(day), year=2027)
-            canvass.import_progress(s, poll, parsed, "test")
+            parsed = canvass_progress.read_progress(FIXTURES / name, today=D(day), year=2027)
+            canvass_import.import_progress(s, poll, parsed, "test")
     return make_weekly_report.fn("canvass.2027", london("2027-09-13T07:30"), False, False, "test", None)
 
 
