@@ -276,18 +276,33 @@ def _sync_elections(session: Session, poll: Poll, tt: Timetable) -> dict[str, st
 
 
 def _rename_scoped(session: Session, poll: Poll, renamed: dict[str, str]) -> None:
-    """Carry a combined poll's per-election events and work over to the elections' new ids, so
-    that moving polling day moves them (keeping owners, completion and history) rather than
-    cancelling them and starting again."""
+    """Carry everything a combined poll keeps per election over to the elections' new ids, so
+    that moving polling day moves it (keeping owners, completion, candidates, documents and
+    history) rather than orphaning it under an id that no longer exists: events, work (whose
+    keys name the election as one ``:``-separated part, as in ``publish_sopn:<election>`` or
+    ``proof_sopn:<election>:v2``), candidates, documents and the council's details."""
+    from store.document_models import Candidate, Document, DocumentDetails
+
+    def moved(key: str) -> str:
+        return ":".join(renamed.get(part, part) for part in key.split(":"))
+
     for event in session.exec(select(TimetableEvent).where(TimetableEvent.poll_id == poll.id)):
-        if event.scope in renamed:
-            event.scope = renamed[event.scope]
+        event.scope = renamed.get(event.scope, event.scope)
     for item in session.exec(select(WorkItem).where(WorkItem.poll_id == poll.id)):
-        task, _, election_id = item.key.partition(":")
-        if election_id in renamed:
-            item.key = f"{task}:{renamed[election_id]}"
+        item.key = moved(item.key)
         if item.election_id in renamed:
             item.election_id = renamed[item.election_id]
+    for candidate in session.exec(select(Candidate).where(Candidate.poll_id == poll.id)):
+        candidate.election_id = renamed.get(candidate.election_id, candidate.election_id)
+    for doc in session.exec(select(Document).where(Document.poll_id == poll.id)):
+        doc.scope = moved(doc.scope)
+    details = session.exec(select(DocumentDetails).where(DocumentDetails.poll_id == poll.id)).first()
+    if details is not None and details.data.get("elections"):
+        # A new dict, not an edit in place: the JSON column only notices assignment.
+        details.data = {
+            **details.data,
+            "elections": {renamed.get(k, k): v for k, v in details.data["elections"].items()},
+        }
     session.flush()
 
 

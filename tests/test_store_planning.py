@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select
 
+from store.document_models import Candidate, Document, DocumentDetails
 from store.models import (
     AuditEntry,
     DateOverride,
@@ -125,6 +126,32 @@ def test_moving_a_combined_polls_day_moves_each_elections_work_keeping_who_did_w
             select(WorkItem).where(WorkItem.key == "publish_sopn:local.wychwood.2027-05-06")
         ).one()
         sopn.status, sopn_id, owner = "done", sopn.id, sopn.owner_id
+        # What the documents keep per election: a candidate, a notice with its proof work, and
+        # the council's areas for each election.
+        old = "local.wychwood.2027-05-06"
+        s.add(
+            Candidate(
+                poll_id=poll.id, election_id=old, area="Abbey", surname="Ng", forenames="Ada", address="x"
+            )
+        )
+        s.add(Document(poll_id=poll.id, key="sopn", scope=old, title="Statement of persons nominated"))
+        s.add(
+            WorkItem(
+                poll_id=poll.id,
+                key=f"proof_sopn:{old}:v1",
+                source="documents",
+                title="Proof",
+                owner_role="x",
+                due_at=sopn.due_at,
+                anchor="poll",
+            )
+        )
+        areas = {"areas": [{"name": "Abbey", "seats": 1}]}
+        s.add(
+            DocumentDetails(
+                poll_id=poll.id, data={"council": "Wychwood", "elections": {old: areas}}, updated_by="t"
+            )
+        )
     with store.session() as s:
         _, changes, tt, _ = plan(s, ids=moved_ids, poll_key=poll.key)
         assert not changes.work_cancelled and not changes.work_added
@@ -141,3 +168,8 @@ def test_moving_a_combined_polls_day_moves_each_elections_work_keeping_who_did_w
         assert sorted(elections) == sorted(moved_ids)
         keys = set(s.scalars(select(WorkItem.key)).all())
         assert not any("2027-05-06" in key for key in keys)
+        assert "proof_sopn:local.wychwood.2027-05-13:v1" in keys
+        assert s.scalars(select(Candidate.election_id)).all() == ["local.wychwood.2027-05-13"]
+        assert s.scalars(select(Document.scope)).all() == ["local.wychwood.2027-05-13"]
+        details = s.scalars(select(DocumentDetails.data)).one()
+        assert details == {"council": "Wychwood", "elections": {"local.wychwood.2027-05-13": areas}}
