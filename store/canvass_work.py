@@ -20,10 +20,10 @@ from store.canvass_rules import HORIZON, NEEDS, Group, Need, Rules, analyse, rul
 from store.models import Poll, Reminder, WorkItem, utcnow
 from store.planning import OwnerPicker
 from store.timeutil import local, london
+from timetables.work import ON_THE_DAY_TIME
 
 SOURCE = "canvass"  # WorkItem.source: sync_poll leaves this work alone
 DUE_TIME = dt.time(17, 0)
-REMINDER_TIME = dt.time(9, 0)
 SHOWN_REFS = 10
 FOLLOW_UP_PREFIX = "canvass:"
 
@@ -208,7 +208,7 @@ def raise_follow_up_work(
             )
     session.flush()  # the new items' ids, for their reminders
     for item, day in due_days:
-        when = london(day, REMINDER_TIME)
+        when = london(day, ON_THE_DAY_TIME)  # the catalogue's own on-the-day hour
         row = reminders.get(item.id)
         if row is None:
             session.add(Reminder(work_item_id=item.id, label="on the day", remind_at=when))

@@ -351,7 +351,7 @@ def test_follow_up_work_is_raised_by_district_owned_by_role_and_due_by_the_rule(
         owner = s.get(type(follow).__mro__[0], follow.id).owner_id
         assert owner is not None
         reminder = s.scalars(select(Reminder).where(Reminder.work_item_id == follow.id)).one()
-        assert reminder.remind_at == london("2027-09-04T09:00")
+        assert reminder.remind_at == london("2027-09-04T08:00")  # as the catalogue's on-the-day reminders
         actions = s.scalars(select(AuditEntry.action).where(AuditEntry.action.like("canvass work%"))).all()
         assert actions == ["canvass work raised"] * 10
 
