@@ -104,18 +104,12 @@ def best_of(fn, runs: int = 3) -> tuple[float, object]:
 def store_run(url: str) -> float:
     """Through the store: the need from the rules, the register, everyone's answer, then
     allocation read, computed and saved (timed)."""
-    from store import staff
+    from store import staff, staff_need, staff_posting, staff_recruitment
     from store.db import get_engine, session_scope
     from store.staff_config import staffing_rules
-    from store.staff_import import (
-        StaffFile,
-        StaffRecord,
-        StationFile,
-        StationRecord,
-        save_staff,
-        save_stations,
-    )
     from store.staff_models import StaffMember, StaffRecruitment
+    from store.staff_register_import import StaffFile, StaffRecord, save_staff
+    from store.station_import import StationFile, StationRecord, save_stations
     from tests.helpers import plan, seed_people
 
     slots, people = scenario()
@@ -146,17 +140,17 @@ def store_run(url: str) -> float:
     with session_scope(engine) as s:
         poll = staff.poll_for(s, "local.wychwood.2027-05-06")
         the_plan = staff.ensure_plan(s, poll, rules, "bench", ballot_papers=1, postal_votes=1)
-        staff.sync_posts(s, poll, staff.compute_need(s, poll, the_plan, rules), "bench")
-        staff.invite(s, poll, the_plan, "bench")
+        staff_need.sync_posts(s, poll, staff_need.compute_need(s, poll, the_plan, rules), "bench")
+        staff_recruitment.invite(s, poll, the_plan, "bench")
         for rec in s.scalars(select(StaffRecruitment)).all():
             member = s.get(StaffMember, rec.staff_id)
             rec.status, rec.roles = "available", list(member.roles)
-            rec.available_dates = [d.isoformat() for d in staff.duty_days(s, poll)]
+            rec.available_dates = [d.isoformat() for d in staff_recruitment.duty_days(s, poll)]
     start = time.perf_counter()
     with session_scope(engine) as s:
         poll = staff.poll_for(s, "local.wychwood.2027-05-06")
-        allocated = staff.run_allocation(s, poll, rules)
-        staff.save_allocation(s, poll, staff.require_plan(s, poll), allocated, "bench")
+        allocated = staff_posting.run_allocation(s, poll, rules)
+        staff_posting.save_allocation(s, poll, staff.require_plan(s, poll), allocated, "bench")
     return time.perf_counter() - start
 
 

@@ -80,13 +80,13 @@ def run() -> None:
 
     from jinja2 import Environment
 
-    from tasks import documents as docs
+    from tasks.rendering import html_to_pdf, htmls_to_pdf, pdfs, render_html
 
     contexts = [letter(n) for n in range(LETTERS)]
-    docs.render_html("letter.html.j2", contexts[0])  # load and compile once, as a long run would
+    render_html("letter.html.j2", contexts[0])  # load and compile once, as a long run would
 
     start = time.perf_counter()
-    pages = [docs.render_html("letter.html.j2", c, name="appointment letter") for c in contexts]
+    pages = [render_html("letter.html.j2", c, name="appointment letter") for c in contexts]
     ours = time.perf_counter() - start
 
     bare = Environment(autoescape=True).from_string(LETTER)
@@ -106,7 +106,7 @@ def run() -> None:
 
     start = time.perf_counter()
     for page in pages[:SINGLE_PDF_SAMPLE]:
-        docs.html_to_pdf(page)
+        html_to_pdf(page)
     single = time.perf_counter() - start
     rate = SINGLE_PDF_SAMPLE / single
     print(
@@ -116,7 +116,7 @@ def run() -> None:
 
     workers = os.cpu_count() or 1
     start = time.perf_counter()
-    files = docs.pdfs(pages, workers)
+    files = pdfs(pages, workers)
     parallel = time.perf_counter() - start
     print(
         f"PDF, {workers} processes: {LETTERS} letters, one file each ({sum(map(len, files)) / 1e6:.1f} MB), "
@@ -124,7 +124,7 @@ def run() -> None:
     )
 
     start = time.perf_counter()
-    pdf = docs.htmls_to_pdf(pages[:PRINT_RUN])
+    pdf = htmls_to_pdf(pages[:PRINT_RUN])
     batch = time.perf_counter() - start
     print(
         f"PDF, one print run of {PRINT_RUN} letters ({len(pdf) / 1e6:.1f} MB) in {batch:.1f} s "

@@ -1,9 +1,9 @@
 """produce_documents: draw up the notices that are due, raise their proof-check and approval as work,
 and publish approved versions (to the output folder and, where configured, a webhook).
 
-Orchestration only: ``tasks.documents`` draws and publishes, ``store.documents`` records. Running it
-twice changes nothing the second time: a version is made only when a document's content changed,
-work items and publications are written once.
+Orchestration only: ``tasks.documents`` draws up, ``tasks.publishing`` publishes, ``store.documents``
+records. Running it twice changes nothing the second time: a version is made only when a
+document's content changed, work items and publications are written once.
 
 publish_document: publish one approved document now (``pollflow document publish``).
 """
@@ -78,16 +78,17 @@ def publish_document(
     election_id: str, key: str, actor: str = "flow:publish-document", as_of: dt.datetime | None = None
 ) -> dict:
     """Publish the approved latest version of one document now; refused before approval."""
-    from store import documents as store
-    from tasks import documents as docs
+    from store.documents import find_document, published_version, steps_of
+    from tasks.document_catalogue import CATALOGUE
+    from tasks.publishing import publish_one
 
     as_of = as_of or now()
     with session_scope() as session:
-        poll, doc = store.find_document(session, election_id, key, list(docs.CATALOGUE))
-        version = docs.publish_one(session, poll, doc, as_of, actor, current_run_id())
+        poll, doc = find_document(session, election_id, key, list(CATALOGUE))
+        version = publish_one(session, poll, doc, as_of, actor, current_run_id())
         poll_key, ids, scope = poll.key, elections_of(session, poll), doc.scope
-        number = version.number if version else store.published_version(session, doc).number
-        steps = store.steps_of(session, store.published_version(session, doc))
+        number = version.number if version else published_version(session, doc).number
+        steps = steps_of(session, published_version(session, doc))
         files = [f["path"] for f in steps["publication"].details.get("files", [])]
     _, _, webhook_task = prefect_tasks()
     sent, failed = webhook_task(poll_key)

@@ -57,16 +57,17 @@ def candidates_import(
     by: Annotated[str | None, typer.Option("--by", help="who is importing (email)")] = None,
 ) -> None:
     """Add or update an election's candidates from CSV; a file with any bad row is refused whole."""
-    from store import documents as store
+    from store.candidates import election_of, import_candidates, read_candidates_csv
+    from store.models import utcnow
+    from tasks.document_catalogue import areas_of
+    from tasks.document_sources import load_sources
 
     with _session() as session:
-        poll, election = store.election_of(session, election_id)
-        from tasks.documents import areas_of, load_sources
-
-        src = load_sources(session, poll, store.utcnow())
+        poll, election = election_of(session, election_id)
+        src = load_sources(session, poll, utcnow())
         areas = [a.name for a in areas_of(src, election)] or None
-        rows = store.read_candidates_csv(file, areas)
-        result = store.import_candidates(
+        rows = read_candidates_csv(file, areas)
+        result = import_candidates(
             session, poll, election.election_id, rows, _actor(by, f"import:{file.name}"), replace=replace
         )
     out = console()
@@ -86,17 +87,17 @@ def candidates_list(
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """The candidates in the statement's order (surname, then other names), area by area."""
-    from store import documents as store
+    from store.candidates import candidates_of, election_of, shown_names, statement_order
 
     if format not in ("table", "json"):
         raise PollflowError(f"unknown format '{format}': formats are table, json")
     with _session() as session:
-        poll, election = store.election_of(session, election_id)
-        found = store.candidates_of(session, poll, election.election_id)
+        poll, election = election_of(session, election_id)
+        found = candidates_of(session, poll, election.election_id)
         by_area: dict[str, list] = {}
         for c in found:
             by_area.setdefault(c.area, []).append(c)
-        ordered = [(area, store.statement_order(cs)) for area, cs in sorted(by_area.items())]
+        ordered = [(area, statement_order(cs)) for area, cs in sorted(by_area.items())]
     if format == "json":
         print(
             json.dumps(
@@ -105,7 +106,7 @@ def candidates_list(
                         "area": area,
                         "surname": c.surname,
                         "forenames": c.forenames,
-                        "shown_as": " ".join(store.shown_names(c)),
+                        "shown_as": " ".join(shown_names(c)),
                         "description": c.description,
                         "address": c.address,
                         "status": c.status,
@@ -127,7 +128,7 @@ def candidates_list(
         table.add_column(column)
     for area, cs in ordered:
         for c in cs:
-            surname, forenames = store.shown_names(c)
+            surname, forenames = shown_names(c)
             status = (
                 c.status
                 if c.status == "nominated"
@@ -156,9 +157,9 @@ def candidates_add(
     by: Annotated[str | None, typer.Option("--by", help="who is entering it (email)")] = None,
 ) -> None:
     """Enter one candidate (a nomination paper as it is received)."""
-    from store import documents as store
+    from store.candidates import CandidateRow, add_candidate, election_of
 
-    row = store.CandidateRow(
+    row = CandidateRow(
         line=0,
         area=(area or "").strip(),
         surname=surname.strip(),
@@ -173,8 +174,8 @@ def candidates_add(
         agent_address=agent_address,
     )
     with _session() as session:
-        poll, election = store.election_of(session, election_id)
-        candidate = store.add_candidate(session, poll, election.election_id, row, _actor(by, "cli"))
+        poll, election = election_of(session, election_id)
+        candidate = add_candidate(session, poll, election.election_id, row, _actor(by, "cli"))
         text = (
             f"Added {candidate.forenames} {candidate.surname} ({candidate.area}) to {election.election_id}."
         )
@@ -191,11 +192,11 @@ def candidates_withdraw(
     ] = None,
 ) -> None:
     """Record a notice of withdrawal (refused after the withdrawal deadline)."""
-    from store import documents as store
+    from store.candidates import election_of, withdraw_candidate
 
     with _session() as session:
-        poll, election = store.election_of(session, election_id)
-        c = store.withdraw_candidate(session, poll, election.election_id, name, _actor(by, "cli"), area=area)
+        poll, election = election_of(session, election_id)
+        c = withdraw_candidate(session, poll, election.election_id, name, _actor(by, "cli"), area=area)
         text = f"{c.forenames} {c.surname} ({c.area}) has withdrawn: the statement will show it."
     console().print(text)
 
@@ -211,13 +212,13 @@ def documents(
 ) -> None:
     """A poll's documents: version, status, deadline, who proof-checked, approved and published."""
     from store.queries import find_poll
-    from tasks import documents as docs
+    from tasks.documents import status_rows
 
     if format not in ("table", "json"):
         raise PollflowError(f"unknown format '{format}': formats are table, json")
     with _session() as session:
         poll = find_poll(session, election_id)
-        rows = docs.status_rows(session, poll)
+        rows = status_rows(session, poll)
         title = f"Documents: {poll.title}"
     if format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -270,7 +271,7 @@ def document_details(
     electoral areas and seats, polling stations, postal vote opening sessions."""
     import yaml
 
-    from store import documents as store
+    from store.council_details import load_details, read_details_file, save_details
     from store.queries import find_poll
 
     if file is None and not show:
@@ -278,7 +279,7 @@ def document_details(
     with _session() as session:
         poll = find_poll(session, election_id)
         if show:
-            details = store.load_details(session, poll)
+            details = load_details(session, poll)
             if details is None:
                 raise PollflowError(f"no details for {poll.key} yet: give a YAML file")
             print(
@@ -287,8 +288,8 @@ def document_details(
                 )
             )
             return
-        details = store.read_details_file(file)
-        changed = store.save_details(session, poll, details, _actor(by, f"import:{file.name}"))
+        details = read_details_file(file)
+        changed = save_details(session, poll, details, _actor(by, f"import:{file.name}"))
     console().print(f"Details for {poll.key} {'saved' if changed else 'unchanged'}.")
 
 
@@ -305,10 +306,10 @@ def document_produce(
     from pollflow.cli_work import parse_moment
     from pollflow.runtime import run_flow
     from store.queries import find_poll
-    from tasks import documents as docs
+    from tasks.document_catalogue import spec_for
 
     for key in only or []:
-        docs.spec_for(key)
+        spec_for(key)
     with _session() as session:
         find_poll(session, election_id)
     out = console()
@@ -338,13 +339,15 @@ def document_produce(
 
 def _current(session, election_id: str, key: str):
     """(spec, sources, scope, doc or None) for a document as the data stand now."""
-    from store import documents as store
+    from store.documents import documents_of
+    from store.models import utcnow
     from store.queries import find_poll
-    from tasks import documents as docs
+    from tasks.document_catalogue import spec_for
+    from tasks.document_sources import load_sources
 
-    spec = docs.spec_for(key)
+    spec = spec_for(key)
     poll = find_poll(session, election_id)
-    src = docs.load_sources(session, poll, store.utcnow())
+    src = load_sources(session, poll, utcnow())
     scopes = spec.scopes(src)
     scope = election_id if election_id in scopes else (scopes[0] if len(scopes) == 1 else None)
     if scope is None:
@@ -355,7 +358,7 @@ def _current(session, election_id: str, key: str):
         raise PollflowError(
             f"{election_id} has a {key} for each of its elections: name one of {', '.join(scopes)}"
         )
-    doc = next((d for d in store.documents_of(session, poll) if d.key == key and d.scope == scope), None)
+    doc = next((d for d in documents_of(session, poll) if d.key == key and d.scope == scope), None)
     return spec, src, scope, doc
 
 
@@ -369,8 +372,9 @@ def document_render(
 ) -> None:
     """Render a document to a file: the latest version (or --version N), or, where the data have
     changed since, the document as they stand now. Anything not approved is marked DRAFT."""
-    from store import documents as store
-    from tasks import documents as docs
+    from store.documents import versions_of
+    from tasks.documents import draw
+    from tasks.rendering import render_as
 
     if format not in ("html", "pdf", "docx"):
         raise PollflowError(f"unknown format '{format}': formats are html, pdf, docx")
@@ -378,7 +382,7 @@ def document_render(
         spec, src, scope, doc = _current(session, election_id, key)
         stored = None
         if doc is not None:
-            versions = store.versions_of(session, doc)
+            versions = versions_of(session, doc)
             if version is not None:
                 stored = next((v for v in versions if v.number == version), None)
                 if stored is None:
@@ -392,19 +396,19 @@ def document_render(
             raise PollflowError(f"{key} for {scope} has no versions yet")
         drawn = None
         if version is None:
-            drawn = docs.draw(src, spec, scope)  # strict: a missing value is an error naming it
+            drawn = draw(src, spec, scope)  # strict: a missing value is an error naming it
             if stored is not None and stored.content_hash != drawn.content_hash:
                 stored = None  # the data moved on: show them as they stand
         if stored is not None:
             clean = stored.status in ("approved", "published")
             banner = None if clean else f"DRAFT v{stored.number}: not approved"
-            data = docs.render_as(
+            data = render_as(
                 format, stored.template, stored.context, stored.html, spec.word, f"{key} for {scope}", banner
             )
             note = f"version {stored.number}, {stored.status}"
         else:
             banner = "DRAFT: not yet a version"
-            data = docs.render_as(
+            data = render_as(
                 format, drawn.template, drawn.context, drawn.html, spec.word, f"{key} for {scope}", banner
             )
             note = "as the data stand now; not yet a version (`pollflow document produce`)"
@@ -416,8 +420,9 @@ def document_render(
 def _step_command(
     step: str, election_id: str, key: str, by: str, version: int | None, note: str | None
 ) -> None:
-    from store import documents as store
-    from tasks import documents as docs
+    from store.documents import approve, proof
+    from tasks.documents import draw
+    from tasks.rendering import MissingFieldError
 
     with _session() as session:
         spec, src, scope, doc = _current(session, election_id, key)
@@ -426,10 +431,10 @@ def _step_command(
         poll = src.poll
         current = None
         try:
-            current = docs.draw(src, spec, scope).content_hash
-        except docs.MissingFieldError as exc:
+            current = draw(src, spec, scope).content_hash
+        except MissingFieldError as exc:
             raise PollflowError(f"the data behind {key} are incomplete now: {exc}") from exc
-        action = store.proof if step == "proof" else store.approve
+        action = proof if step == "proof" else approve
         done, new = action(session, doc, poll, by, version=version, note=note, current_hash=current)
         verb = "proof-checked" if step == "proof" else "approved"
         if new:
@@ -474,16 +479,17 @@ def document_publish(
     by: Annotated[str | None, typer.Option("--by", help="who is publishing (email)")] = None,
 ) -> None:
     """Publish the approved latest version now: to the output folder and, where set, the webhook."""
-    from store import documents as store
-    from tasks import documents as docs
+    from store.documents import check_publishable, latest_version
+    from store.models import utcnow
+    from tasks.documents import draw
 
     with _session() as session:  # refuse at once, before Prefect starts
         spec, src, scope, doc = _current(session, election_id, key)
         if doc is None:
             raise PollflowError(f"no {key} for {scope} yet: `pollflow document produce {scope}` draws it up")
-        store.check_publishable(session, doc, spec.publish_from(src, scope), store.utcnow())
-        drawn = docs.draw(src, spec, scope)
-        latest = store.latest_version(session, doc)
+        check_publishable(session, doc, spec.publish_from(src, scope), utcnow())
+        drawn = draw(src, spec, scope)
+        latest = latest_version(session, doc)
         if latest is not None and latest.content_hash != drawn.content_hash and latest.status != "published":
             raise PollflowError(
                 f"the data behind {key} changed after version {latest.number} was approved: "

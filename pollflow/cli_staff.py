@@ -60,7 +60,7 @@ def _date(text: str, what: str) -> dt.date:
 
 def _refused(exc, report: Path | None) -> None:
     """Write the full list of bad rows where asked, then let the one-line error through."""
-    from store.staff_import import ImportRefused, problems_csv
+    from store.tables import ImportRefused, problems_csv
 
     if report is not None and isinstance(exc, ImportRefused):
         report.write_text(problems_csv(exc.problems))
@@ -68,7 +68,7 @@ def _refused(exc, report: Path | None) -> None:
 
 
 def _skipped(out, skipped, report: Path | None) -> None:
-    from store.staff_import import problems_csv
+    from store.tables import problems_csv
 
     if not skipped:
         return
@@ -105,7 +105,8 @@ def stations_import(
     """Import polling districts, places and stations, with electorates. A file with a bad row is
     refused whole, every bad row named (or --skip-bad-rows)."""
     from store.staff_config import staffing_rules
-    from store.staff_import import ImportRefused, read_stations, save_stations
+    from store.station_import import read_stations, save_stations
+    from store.tables import ImportRefused
 
     try:
         parsed = read_stations(file, format, skip_bad_rows, staffing_rules().stations.max_electors)
@@ -140,7 +141,8 @@ def stations_electorate(
     by: ByOption = None,
 ) -> None:
     """Set electorates (and postal voters) from the EMS's electorate report, by station or district."""
-    from store.staff_import import ImportRefused, read_electorates, save_electorates
+    from store.station_import import read_electorates, save_electorates
+    from store.tables import ImportRefused
 
     with _session() as session:
         try:
@@ -231,7 +233,8 @@ def staff_import(
 ) -> None:
     """Add or update temporary staff; a file with a bad row is refused whole (or --skip-bad-rows).
     Bank details and NI numbers are encrypted and never shown."""
-    from store.staff_import import ImportRefused, read_staff, save_staff
+    from store.staff_register_import import read_staff, save_staff
+    from store.tables import ImportRefused
 
     try:
         parsed = read_staff(file, skip_bad_rows)
@@ -332,11 +335,11 @@ def staff_withdraw(
 ) -> None:
     """Record that a person can no longer work at a poll: their posts go to the reserve list
     (`pollflow recruit` offers them to others)."""
-    from store import staff
+    from store import staff, staff_recruitment
 
     with _session() as session:
         poll = staff.poll_for(session, election_id)
-        released = staff.withdraw(session, poll, email, _actor(by), reason)
+        released = staff_recruitment.withdraw(session, poll, email, _actor(by), reason)
     out = console()
     out.print(f"{email} withdrawn from {poll.key}: {len(released)} post(s) vacant.")
     for post in released:
@@ -578,7 +581,7 @@ def allocate(
     by: ByOption = None,
 ) -> None:
     """Allocate those available to every vacant post (pins and offers stay), then offer them."""
-    from store import staff
+    from store import staff, staff_posting
     from store.staff_config import staffing_rules
     from tasks.staffing import check_recruitable
 
@@ -587,7 +590,7 @@ def allocate(
         poll = check_recruitable(session, election_id)
         staff.require_plan(session, poll)
         if dry_run:
-            allocated = staff.run_allocation(session, poll, staffing_rules())
+            allocated = staff_posting.run_allocation(session, poll, staffing_rules())
             session.rollback()
             _allocation_summary(
                 out, poll.key, allocated.summary, sorted(set(allocated.result.unfilled.values())), True
@@ -626,12 +629,12 @@ def pin(
     by: ByOption = None,
 ) -> None:
     """Put a person in a post; allocation keeps them there. `pollflow recruit` sends the offer."""
-    from store import staff
+    from store import staff_posting
 
     with _session() as session:
         poll = _poll(session, election_id)
-        found = staff.find_post(session, poll, post, role)
-        staff.pin(session, poll, found, email, _actor(by), replace=replace)
+        found = staff_posting.find_post(session, poll, post, role)
+        staff_posting.pin(session, poll, found, email, _actor(by), replace=replace)
         label = found.label
     console().print(f"Pinned {email} to {label}. Run `pollflow recruit {election_id}` to send the offer.")
 
@@ -644,12 +647,12 @@ def unpin(
     by: ByOption = None,
 ) -> None:
     """Let allocation manage a post again (whoever holds it keeps it)."""
-    from store import staff
+    from store import staff_posting
 
     with _session() as session:
         poll = _poll(session, election_id)
-        found = staff.find_post(session, poll, post, role)
-        staff.unpin(session, poll, found, _actor(by))
+        found = staff_posting.find_post(session, poll, post, role)
+        staff_posting.unpin(session, poll, found, _actor(by))
         label = found.label
     console().print(f"Unpinned {label}.")
 
@@ -663,14 +666,14 @@ def staffing(
     ] = False,
 ) -> None:
     """Need, filled and unfilled per station and role; the reserve list; who is untrained."""
-    from store import staff
+    from store import staff_report
     from store.staff_config import staffing_rules
 
     if format not in ("table", "json"):
         raise PollflowError(f"unknown format '{format}': formats are table, json")
     with _session() as session:
         poll = _poll(session, election_id)
-        data = staff.report(session, poll, staffing_rules())
+        data = staff_report.report(session, poll, staffing_rules())
     if format == "json":
         print(json.dumps(data, indent=2))
         return
@@ -848,13 +851,13 @@ def training_add(
     by: ByOption = None,
 ) -> None:
     """Add (or change) a training session; it must be before polling day."""
-    from store import staff
+    from store import staff_training
 
     start = _moment(starts)
     end = _moment(f"{starts[:10]}T{ends}" if len(ends) <= 5 else ends)
     with _session() as session:
         poll = _poll(session, election_id)
-        training, warnings = staff.add_session(
+        training, warnings = staff_training.add_session(
             session,
             poll,
             code,
@@ -878,7 +881,7 @@ def training_list(election_id: Annotated[str, typer.Argument(help="the election 
     from rich.table import Table
     from sqlalchemy import func, select
 
-    from store import staff
+    from store import staff, staff_training
     from store.staff_models import TrainingBooking
     from store.timeutil import local
 
@@ -887,7 +890,7 @@ def training_list(election_id: Annotated[str, typer.Argument(help="the election 
         table.add_column(column)
     with _session() as session:
         poll = _poll(session, election_id)
-        for s in staff.sessions_of(session, poll):
+        for s in staff_training.sessions_of(session, poll):
             counts = dict(
                 session.execute(
                     select(TrainingBooking.status, func.count())
@@ -915,12 +918,12 @@ def training_book(
     by: ByOption = None,
 ) -> None:
     """Book a person on a session (moving any other booking for this poll)."""
-    from store import staff
+    from store import staff, staff_training
 
     with _session() as session:
         poll = _poll(session, election_id)
         member = staff.find_staff(session, email)
-        _, changed = staff.book(session, poll, member, code, _actor(by))
+        _, changed = staff_training.book(session, poll, member, code, _actor(by))
     console().print(f"{email} {'booked on' if changed else 'was already booked on'} {code}.")
 
 
@@ -933,9 +936,9 @@ def training_attended(
     by: ByOption = None,
 ) -> None:
     """Record attendance at a session (the register)."""
-    from store import staff
+    from store import staff_training
 
     with _session() as session:
         poll = _poll(session, election_id)
-        changed = staff.mark_attendance(session, poll, code, emails, not absent, _actor(by))
+        changed = staff_training.mark_attendance(session, poll, code, emails, not absent, _actor(by))
     console().print(f"{code}: {len(changed)} marked {'absent' if absent else 'attended'}.")

@@ -202,7 +202,7 @@ def _resolve(session, token: str):
 def _view(token: str, notice: str | None = None, error: str | None = None, status: int = 200) -> HTMLResponse:
     from sqlalchemy import select
 
-    from store import staff
+    from store import staff, staff_recruitment, staff_training
     from store.db import session_scope
     from store.staff_config import staffing_rules
     from store.staff_models import TrainingBooking, TrainingSession
@@ -234,7 +234,7 @@ def _view(token: str, notice: str | None = None, error: str | None = None, statu
                     "what": _capital(staffing.duty_text([r for r in roles if r in member.roles])),
                     "checked": day.isoformat() in chosen or rec.status == "invited",
                 }
-                for day, roles in sorted(staff.duty_days(session, poll).items())
+                for day, roles in sorted(staff_recruitment.duty_days(session, poll).items())
                 if set(roles) & set(member.roles)
             ]
             roles = [
@@ -265,7 +265,7 @@ def _view(token: str, notice: str | None = None, error: str | None = None, statu
         ).scalar()
         sessions = [
             staffing.session_ctx(session, s)
-            for s in staff.sessions_of(session, poll)
+            for s in staff_training.sessions_of(session, poll)
             if s.starts_at > staffing.utcnow() and (not s.roles or post.role in s.roles)
         ]
         return _page(

@@ -1,4 +1,4 @@
-"""Allocating staff to posts: a pure function, no database (store/staff.py feeds it and saves it).
+"""Allocating staff to posts: a pure function, no database (store/staff_posting.py feeds it and saves it).
 
 What it guarantees:
 

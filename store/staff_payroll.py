@@ -25,10 +25,11 @@ from sqlmodel import Session
 
 from store.audit import record
 from store.models import Election, Poll
-from store.staff import label, require_plan, trained_ids
+from store.staff import label, require_plan
 from store.staff_config import Fees
 from store.staff_crypto import read_sensitive
 from store.staff_models import PollingStation, StaffMember, StaffPost
+from store.staff_training import trained_ids
 
 PENNY = Decimal("0.01")
 KM_PER_MILE = Decimal("1.609344")

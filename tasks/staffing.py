@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from store import staff
+from store import (
+    staff,
+    staff_experience,
+    staff_need,
+    staff_posting,
+    staff_recruitment,
+    staff_training,
+    staff_work,
+)
 from store.db import get_engine, session_scope
 from store.models import Person, PersonRole, Poll, utcnow
 from store.outbox import enqueue
@@ -130,7 +138,7 @@ def duty_lines(session: Session, poll: Poll, member: StaffMember) -> list[str]:
     """'Thursday 6 May 2027: at a polling station (Presiding Officer, Poll Clerk); the count
     (Count Assistant)' for the days they could work at this poll."""
     lines = []
-    for day, roles in sorted(staff.duty_days(session, poll).items()):
+    for day, roles in sorted(staff_recruitment.duty_days(session, poll).items()):
         mine = sorted(r for r in roles if r in member.roles)
         if mine:
             lines.append(f"{day_text(day)}: {duty_text(mine)}")
@@ -239,9 +247,9 @@ def prepare(
             areas=areas,
             as_of=as_of,
         )
-        need = staff.compute_need(session, poll, plan, rules)
-        changes = staff.sync_posts(session, poll, need, actor)
-        work = staff.sync_work(session, poll, plan, rules, actor)
+        need = staff_need.compute_need(session, poll, plan, rules)
+        changes = staff_need.sync_posts(session, poll, need, actor)
+        work = staff_work.sync_work(session, poll, plan, rules, actor)
         return Prepared(
             poll.id,
             poll.key,
@@ -270,7 +278,7 @@ def check_recruitable(session: Session, election_id: str, areas: list[str] | Non
         count_date=dates.count_date,
         areas=sorted(areas) if areas is not None else (existing.areas if existing else []),
     )
-    staff.compute_need(session, poll, probe, rules)
+    staff_need.compute_need(session, poll, probe, rules)
     return poll
 
 
@@ -281,7 +289,7 @@ def send_invitations(poll_id: int, as_of: dt.datetime, actor: str) -> int:
         plan = staff.require_plan(session, poll)
         if as_of >= plan.recruitment_close:
             return 0
-        new = staff.invite(session, poll, plan, actor, as_of)
+        new = staff_recruitment.invite(session, poll, plan, actor, as_of)
         messages = [
             _message(
                 f"staff:invite:{poll.id}:{member.id}",
@@ -310,7 +318,7 @@ def send_chasers(poll_id: int, as_of: dt.datetime, actor: str) -> dict:
         poll = session.get(Poll, poll_id)
         plan = staff.require_plan(session, poll)
         messages = []
-        invites = staff.due_chasers(session, poll, plan, rules, as_of)
+        invites = staff_recruitment.due_chasers(session, poll, plan, rules, as_of)
         for rec, member, n in invites:
             messages.append(
                 _message(
@@ -327,7 +335,7 @@ def send_chasers(poll_id: int, as_of: dt.datetime, actor: str) -> dict:
                     link=respond_url(invitation_token(rec, plan)),
                 )
             )
-        offers = staff.due_offer_chasers(session, poll, rules, as_of)
+        offers = staff_recruitment.due_offer_chasers(session, poll, rules, as_of)
         for offer, member, post in offers:
             lapses = offer.offered_at + dt.timedelta(days=rules.recruitment.offer_lapses_days)
             messages.append(
@@ -365,8 +373,8 @@ def lapse(poll_id: int, as_of: dt.datetime, actor: str) -> dict:
     with session_scope() as session:
         poll = session.get(Poll, poll_id)
         plan = staff.require_plan(session, poll)
-        invitations = staff.lapse_invitations(session, poll, plan, as_of, actor)
-        offers = staff.lapse_offers(session, poll, rules, as_of, actor)
+        invitations = staff_recruitment.lapse_invitations(session, poll, plan, as_of, actor)
+        offers = staff_recruitment.lapse_offers(session, poll, rules, as_of, actor)
         return {"invitations": invitations, "offers": [p.key for _, _, p in offers]}
 
 
@@ -379,8 +387,8 @@ def fill(poll_id: int, actor: str, first: bool = False) -> dict | None:
         plan = staff.require_plan(session, poll)
         if plan.allocated_at is None and not first:
             return None
-        allocated = staff.run_allocation(session, poll, rules)
-        staff.save_allocation(session, poll, plan, allocated, actor)
+        allocated = staff_posting.run_allocation(session, poll, rules)
+        staff_posting.save_allocation(session, poll, plan, allocated, actor)
         return {
             **allocated.summary,
             "unfilled_reasons": sorted(set(allocated.result.unfilled.values())),
@@ -393,7 +401,7 @@ def send_offers(poll_id: int, actor: str, as_of: dt.datetime | None = None) -> i
     with session_scope() as session:
         poll = session.get(Poll, poll_id)
         plan = staff.require_plan(session, poll)
-        offers = staff.make_offers(session, poll, as_of)
+        offers = staff_recruitment.make_offers(session, poll, as_of)
         messages = []
         for offer, member, post in offers:
             messages.append(
@@ -431,12 +439,12 @@ def send_training_reminders(poll_id: int, as_of: dt.datetime) -> int:
     with session_scope() as session:
         poll = session.get(Poll, poll_id)
         plan = staff.require_plan(session, poll)
-        sessions = [s for s in staff.sessions_of(session, poll) if s.starts_at > as_of]
+        sessions = [s for s in staff_training.sessions_of(session, poll) if s.starts_at > as_of]
         if not sessions or as_of >= plan.training_deadline:
             return 0
-        booked = staff.booked_ids(session, poll)
+        booked = staff_training.booked_ids(session, poll)
         messages = []
-        for member, posts in staff.untrained(session, poll, rules):
+        for member, posts in staff_training.untrained(session, poll, rules):
             if member.id in booked:
                 continue
             offer = session.scalars(
@@ -469,7 +477,7 @@ def after_poll(poll_id: int, as_of: dt.datetime, actor: str) -> int:
     with session_scope() as session:
         poll = session.get(Poll, poll_id)
         plan = staff.require_plan(session, poll)
-        return staff.record_experience(session, poll, plan, as_of, actor)
+        return staff_experience.record_experience(session, poll, plan, as_of, actor)
 
 
 def update_work(poll_id: int, actor: str) -> dict:
@@ -477,12 +485,12 @@ def update_work(poll_id: int, actor: str) -> dict:
     with session_scope() as session:
         poll = session.get(Poll, poll_id)
         plan = staff.require_plan(session, poll)
-        synced = staff.sync_work(session, poll, plan, rules, actor)
+        synced = staff_work.sync_work(session, poll, plan, rules, actor)
         return {"added": synced.added, "completed": synced.completed, "reopened": synced.reopened}
 
 
 def session_ctx(session: Session, s: TrainingSession) -> dict:
-    left = s.capacity - staff.booked_count(session, s)
+    left = s.capacity - staff_training.booked_count(session, s)
     return {
         "code": s.code,
         "title": s.title,
@@ -528,7 +536,7 @@ def respond(
         found = resolve(session, token, now)
         who = actor or f"staff:{found.member.email}"
         if found.kind == "invitation":
-            answer = staff.answer_invitation(
+            answer = staff_recruitment.answer_invitation(
                 session,
                 found.recruitment,
                 accept,
@@ -557,7 +565,9 @@ def respond(
                 summary,
                 [p.key for p in answer.released],
             )
-        answer = staff.answer_offer(session, found.offer, accept, via=via, actor=who, reason=reason)
+        answer = staff_recruitment.answer_offer(
+            session, found.offer, accept, via=via, actor=who, reason=reason
+        )
         if answer.changed:
             _queue_offer_messages(session, found, answer)
         responded = Responded(
@@ -573,7 +583,7 @@ def respond(
             letter_link=letter_url(token) if found.offer.status == "accepted" else None,
         )
         if accept and training:
-            _, booked = staff.book(session, found.poll, found.member, training, who)
+            _, booked = staff_training.book(session, found.poll, found.member, training, who)
             if booked:
                 _queue_booking_message(session, found, training)
         return responded
@@ -585,7 +595,7 @@ def book_training(token: str, code: str, *, actor: str | None = None) -> bool:
         found = resolve(session, token)
         if found.kind != "offer" or found.offer.status not in ("offered", "accepted"):
             raise staff.StaffingError("training is booked once you have been offered a post")
-        _, changed = staff.book(
+        _, changed = staff_training.book(
             session, found.poll, found.member, code, actor or f"staff:{found.member.email}"
         )
         if changed:
@@ -593,7 +603,7 @@ def book_training(token: str, code: str, *, actor: str | None = None) -> bool:
         return changed
 
 
-def _queue_answer_messages(session: Session, found: Resolved, answer: staff.Answer) -> None:
+def _queue_answer_messages(session: Session, found: Resolved, answer: staff_recruitment.Answer) -> None:
     rec = found.recruitment
     messages = [
         _message(
@@ -615,10 +625,10 @@ def _queue_answer_messages(session: Session, found: Resolved, answer: staff.Answ
     enqueue(session, messages)
 
 
-def _queue_offer_messages(session: Session, found: Resolved, answer: staff.Answer) -> None:
+def _queue_offer_messages(session: Session, found: Resolved, answer: staff_recruitment.Answer) -> None:
     if answer.accepted:
         token = offer_token(found.offer, found.poll)
-        sessions = [s for s in staff.sessions_of(session, found.poll) if s.starts_at > utcnow()]
+        sessions = [s for s in staff_training.sessions_of(session, found.poll) if s.starts_at > utcnow()]
         enqueue(
             session,
             [
@@ -670,7 +680,7 @@ def _withdrawal_notices(session: Session, found: Resolved, posts: list[StaffPost
 
 
 def _queue_booking_message(session: Session, found: Resolved, code: str) -> None:
-    training = staff.find_session(session, found.poll, code)
+    training = staff_training.find_session(session, found.poll, code)
     booking = session.scalars(
         select(TrainingBooking).where(
             TrainingBooking.session_id == training.id, TrainingBooking.staff_id == found.member.id
@@ -710,7 +720,7 @@ def link_for(session: Session, poll: Poll, email: str) -> tuple[str, str]:
     ).first()
     if offer is not None:
         return "offer", respond_url(offer_token(offer, poll))
-    rec = staff.recruitment_for(session, poll, member)
+    rec = staff_recruitment.recruitment_for(session, poll, member)
     if rec is None:
         raise staff.StaffingError(
             f"{member.email} has not been invited to {poll.key}: run `pollflow recruit`"
@@ -832,7 +842,9 @@ def letter_context(session: Session, poll: Poll, member: StaffMember, statuses=(
         "training": session_ctx(session, booking) if booking else None,
         "training_needed": any(p.role in rules.training.required_for for p in posts),
         "sessions": [
-            session_ctx(session, s) for s in staff.sessions_of(session, poll) if s.starts_at > utcnow()
+            session_ctx(session, s)
+            for s in staff_training.sessions_of(session, poll)
+            if s.starts_at > utcnow()
         ],
         "training_fee": f"£{fees.training.fee:,.2f}" if fees.training.fee else None,
         "link": respond_url(offer_token(offer, poll)) if offer else public_url(),
@@ -840,13 +852,14 @@ def letter_context(session: Session, poll: Poll, member: StaffMember, statuses=(
 
 
 def appointment_letter(session: Session, poll: Poll, member: StaffMember) -> bytes:
-    from store.staff_documents import render_pdf
+    from tasks.rendering import html_to_pdf, render_html
 
-    return render_pdf("staff/appointment_letter.html.j2", **letter_context(session, poll, member))
+    context = letter_context(session, poll, member)
+    return html_to_pdf(render_html("staff/appointment_letter.html.j2", context, name="appointment letter"))
 
 
 def training_invitation(session: Session, poll: Poll, member: StaffMember) -> bytes:
-    from store.staff_documents import render_pdf
+    from tasks.rendering import html_to_pdf, render_html
 
     context = letter_context(session, poll, member, ("offered", "accepted"))
-    return render_pdf("staff/training_invitation.html.j2", **context)
+    return html_to_pdf(render_html("staff/training_invitation.html.j2", context, name="training invitation"))

@@ -214,9 +214,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium, started once per test session."""
+    """Headless Chromium, started once per module that drives pages. Not once per session:
+    Playwright's sync API keeps an asyncio loop running in this thread while it is open, and
+    Prefect then takes later tests for async code (``to_deployment`` hands back a coroutine)."""
     missing = None
     try:
         from playwright import sync_api

@@ -40,7 +40,7 @@ def wychwood(sqlite_store):
 
 @pytest.fixture
 def future(sqlite_store):
-    from store import documents as sd
+    from store.council_details import parse_details, save_details
     from tests.helpers import plan
     from tests.test_documents_samples import PEOPLE, details_for
 
@@ -49,7 +49,7 @@ def future(sqlite_store):
 
         save_people(session, PEOPLE, actor="test")
         poll, _, tt, _ = plan(session, ids=[FUTURE], kinds=["local"], nation="england")
-        sd.save_details(session, poll, sd.parse_details(details_for(FUTURE, "local", "england")), "test")
+        save_details(session, poll, parse_details(details_for(FUTURE, "local", "england")), "test")
     return tt
 
 
@@ -195,7 +195,7 @@ def test_bad_document_commands_are_one_line(wychwood, capsys):
 
 
 def test_publishing_before_the_day_the_notice_is_dated_is_refused(future, capsys):
-    from tasks.documents import date_text
+    from tasks.document_text import date_text
 
     run(capsys, "candidates", "import", FUTURE, str(FIXTURES / "wychwood.csv"))
     code, out, err = run(capsys, "document", "produce", FUTURE, "--only", "notice_of_election")

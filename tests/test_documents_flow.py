@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from sqlmodel import select
 
-from store import documents as sd
+from store.documents import DocumentError, approve, find_document, proof
 from store.models import AuditEntry, WorkItem
 from tests.fakes import _HttpServer
 from tests.test_documents_samples import PROOFER, RO_EMAIL
@@ -86,9 +86,9 @@ def test_produce_documents_generates_raises_work_and_publishes_once(store, recei
     assert counts(store) == before  # idempotent: nothing new
 
     with store.session() as session:
-        poll, doc = sd.find_document(session, ELECTION, "sopn")
-        sd.proof(session, doc, poll, PROOFER)
-        sd.approve(session, doc, poll, RO_EMAIL)
+        poll, doc = find_document(session, ELECTION, "sopn")
+        proof(session, doc, poll, PROOFER)
+        approve(session, doc, poll, RO_EMAIL)
     published = produce_documents(election_id=ELECTION, as_of=ON_SOPN_DAY)
     assert published["published"] == [f"sopn:{ELECTION} v1"]
     assert published["errors"] and "503" in published["errors"][0]  # the website was down
@@ -118,7 +118,7 @@ def test_publish_document_flow_refuses_before_approval(store, receiver):
     with store.session() as session:
         wychwood(session)
     produce_documents(election_id=ELECTION, as_of=AFTER_SOPN, publish=False)
-    with pytest.raises(sd.DocumentError, match="cannot be published before the Returning Officer"):
+    with pytest.raises(DocumentError, match="cannot be published before the Returning Officer"):
         publish_document(election_id=ELECTION, key="sopn", as_of=ON_SOPN_DAY)
 
 

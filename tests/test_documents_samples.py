@@ -7,10 +7,11 @@ import datetime as dt
 
 from sqlmodel import select
 
-from store import documents as store
+from store.candidates import CandidateRow, check_candidate, import_candidates
+from store.council_details import parse_details, save_details
 from store.models import Election
 from store.people import PersonRow, save_people
-from tasks.documents import default_areas
+from tasks.document_law import default_areas
 from tests.helpers import plan
 from timetables.definitions import definitions
 
@@ -126,12 +127,12 @@ def poll_date(election_id: str) -> dt.date:
     return dt.date.fromisoformat(election_id.rsplit(".", 1)[1])
 
 
-def candidate_rows(kind: str, nation: str, areas: list[str]) -> list[store.CandidateRow]:
+def candidate_rows(kind: str, nation: str, areas: list[str]) -> list[CandidateRow]:
     rows = []
     line = 2
     for area in areas:
         for surname, forenames, description, status in CANDIDATES:
-            row = store.CandidateRow(
+            row = CandidateRow(
                 line=line,
                 area=area,
                 surname=surname,
@@ -165,13 +166,13 @@ def setup_sample(session, kind: str, nation: str, candidates: bool = True, detai
     if kind in NO_CANDIDATES:
         return poll, election_id
     if details:
-        store.save_details(session, poll, store.parse_details(details_for(election_id, kind, nation)), "test")
+        save_details(session, poll, parse_details(details_for(election_id, kind, nation)), "test")
     if candidates:
         names = [a["name"] for a in areas_for(kind)]
         if not names:
             election = session.exec(select(Election).where(Election.election_id == election_id)).one()
             names = [a.name for a in default_areas(election)]
-        store.import_candidates(
+        import_candidates(
             session, poll, election_id, candidate_rows(kind, nation, names), "test", as_of=entry_as_of(poll)
         )
     return poll, election_id
@@ -192,7 +193,7 @@ def poll_as_of(poll) -> dt.datetime:
 
 
 def test_every_kind_with_candidates_has_a_sample():
-    from tasks.documents import CANDIDATE_KINDS
+    from tasks.document_law import CANDIDATE_KINDS
 
     assert {(k, n) for k, n in every_kind() if k in CANDIDATE_KINDS} <= set(SAMPLE_IDS)
     assert {k for k, _ in every_kind()} >= CANDIDATE_KINDS
@@ -203,4 +204,4 @@ def test_sample_candidates_are_valid():
         if kind in NO_CANDIDATES:
             continue
         for row in candidate_rows(kind, nation, ["Abbey"]):
-            assert store.check_candidate(row, ["Abbey"]) == []
+            assert check_candidate(row, ["Abbey"]) == []

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
 
-from store import staff
+from store import staff, staff_posting, staff_recruitment
 from store.staff_allocation import Candidate, Rules, Slot, allocate, distance_km, naive_allocate
 from store.staff_config import staffing_rules
 from store.staff_models import StaffPost
@@ -272,15 +272,15 @@ def test_allocation_on_the_store_fills_every_post_and_keeps_pins_on_rerun(store)
         poll = setup_poll(s)
         plan, need = start(s, poll)
         assert len(need.posts) == 26
-        staff.invite(s, poll, plan, "test")
+        staff_recruitment.invite(s, poll, plan, "test")
         everyone_available(s, poll)
-        clerk = staff.find_post(s, poll, "W03", "poll-clerk")
-        staff.pin(s, poll, clerk, "staff0013@example.org", "manager@wychwood.gov.uk")
+        clerk = staff_posting.find_post(s, poll, "W03", "poll-clerk")
+        staff_posting.pin(s, poll, clerk, "staff0013@example.org", "manager@wychwood.gov.uk")
     with store.session() as s:
         poll = staff.poll_for(s, "local.wychwood.2027-05-06")
         plan = staff.require_plan(s, poll)
-        allocated = staff.run_allocation(s, poll, rules)
-        staff.save_allocation(s, poll, plan, allocated, "test")
+        allocated = staff_posting.run_allocation(s, poll, rules)
+        staff_posting.save_allocation(s, poll, plan, allocated, "test")
         assert allocated.summary["unfilled"] == 0 and allocated.summary["assigned"] == 25
         pinned = [p for p in posts(s, poll) if p.pinned]
         assert [(p.key, p.staff_id) for p in pinned] == [
@@ -289,7 +289,7 @@ def test_allocation_on_the_store_fills_every_post_and_keeps_pins_on_rerun(store)
     with store.session() as s:
         poll = staff.poll_for(s, "local.wychwood.2027-05-06")
         before = {p.key: p.staff_id for p in posts(s, poll)}
-        again = staff.run_allocation(s, poll, rules)
+        again = staff_posting.run_allocation(s, poll, rules)
         assert again.summary["assigned"] == 0  # nothing vacant: nothing moves
         assert {p.key: p.staff_id for p in posts(s, poll)} == before
         # Presiding officers are the experienced ones.
@@ -316,28 +316,28 @@ def test_pins_refuse_what_would_break_the_rules(store):
     with store.session() as s:
         poll = setup_poll(s)
         start(s, poll)
-        po = staff.find_post(s, poll, "W01", "presiding-officer")
+        po = staff_posting.find_post(s, poll, "W01", "presiding-officer")
         with pytest.raises(staff.StaffingError, match="is not registered as Presiding Officer"):
-            staff.pin(s, poll, po, "staff0005@example.org", "m")
-        staff.pin(s, poll, po, "staff0001@example.org", "m")
-        other = staff.find_post(s, poll, "W02", "presiding-officer")
+            staff_posting.pin(s, poll, po, "staff0005@example.org", "m")
+        staff_posting.pin(s, poll, po, "staff0001@example.org", "m")
+        other = staff_posting.find_post(s, poll, "W02", "presiding-officer")
         with pytest.raises(
             staff.StaffingError, match="already holds W01 St Mary's Church Hall: Presiding Officer"
         ):
-            staff.pin(s, poll, other, "staff0001@example.org", "m")
+            staff_posting.pin(s, poll, other, "staff0001@example.org", "m")
         with pytest.raises(
             staff.StaffingError, match="is held by staff0001@example.org .allocated.: add --replace"
         ):
-            staff.pin(s, poll, po, "staff0002@example.org", "m")
-        staff.pin(s, poll, po, "staff0002@example.org", "m", replace=True)
+            staff_posting.pin(s, poll, po, "staff0002@example.org", "m")
+        staff_posting.pin(s, poll, po, "staff0002@example.org", "m", replace=True)
         assert po.staff_id == member(s, "staff0002@example.org").id and po.pinned
         with pytest.raises(
             staff.StaffingError, match="give --role for station W01: its posts are poll-clerk"
         ):
-            staff.find_post(s, poll, "W01")
+            staff_posting.find_post(s, poll, "W01")
         with pytest.raises(staff.StaffingError, match="no post or station 'W99'"):
-            staff.find_post(s, poll, "W99")
-        assert isinstance(staff.find_post(s, poll, "station:W02:poll-clerk:3"), StaffPost)
+            staff_posting.find_post(s, poll, "W99")
+        assert isinstance(staff_posting.find_post(s, poll, "station:W02:poll-clerk:3"), StaffPost)
 
 
 def test_a_person_far_away_is_not_needed_when_someone_is_near(store):
@@ -348,9 +348,9 @@ def test_a_person_far_away_is_not_needed_when_someone_is_near(store):
     with store.session() as s:
         poll = setup_poll(s, people=people)
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test")
+        staff_recruitment.invite(s, poll, plan, "test")
         everyone_available(s, poll)
-        allocated = staff.run_allocation(s, poll, staffing_rules())
+        allocated = staff_posting.run_allocation(s, poll, staffing_rules())
         placed = {allocated.inputs.members[c].email: p for p, c in allocated.result.assigned.items()}
         keys = {p.id: p.key for p in allocated.inputs.posts}
         assert keys[placed["staff0001@example.org"]] == "station:W01:presiding-officer:1"

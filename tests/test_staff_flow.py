@@ -113,7 +113,7 @@ def test_recruitment_end_to_end(store, smtp, monkeypatch):
 
 def test_a_crash_in_the_middle_loses_nothing_and_sends_nothing_twice(sqlite_store, smtp, monkeypatch):
     from flows.recruit_staff import allocate_staff, recruit_staff
-    from store import staff
+    from store import staff_recruitment
 
     with sqlite_store.session() as s:
         setup_poll(s)
@@ -127,13 +127,13 @@ def test_a_crash_in_the_middle_loses_nothing_and_sends_nothing_twice(sqlite_stor
         staffing.respond(token, True, via="web", now=BEFORE_INVITES)
 
     # Allocation saved, then the offers step fails half-way: its transaction is rolled back.
-    real = staff.make_offers
+    real = staff_recruitment.make_offers
 
     def crash(session, poll, as_of=None):
         real(session, poll, as_of)
         raise RuntimeError("the machine lost power")
 
-    monkeypatch.setattr(staff, "make_offers", crash)
+    monkeypatch.setattr(staff_recruitment, "make_offers", crash)
     with pytest.raises(RuntimeError, match="lost power"):
         allocate_staff(election_id=POLL, as_of=BEFORE_INVITES)
     with sqlite_store.session() as s:
@@ -141,7 +141,7 @@ def test_a_crash_in_the_middle_loses_nothing_and_sends_nothing_twice(sqlite_stor
         assert (
             s.scalar(select(func.count()).select_from(StaffPost).where(StaffPost.status == "allocated")) == 26
         )
-    monkeypatch.setattr(staff, "make_offers", real)
+    monkeypatch.setattr(staff_recruitment, "make_offers", real)
 
     # The rerun finishes the job: every invitation, answer and offer sent exactly once.
     recruit_staff(election_id=POLL, as_of=BEFORE_INVITES)

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from store import queries, staff
+from store import queries, staff, staff_recruitment, staff_report, staff_training, staff_work
 from store.models import AuditEntry, Notification, WorkItem
 from store.staff_config import ConfigError, staffing_rules
 from store.staff_crypto import encrypt_sensitive, purge_due, read_sensitive
@@ -130,7 +130,7 @@ def test_staffing_work_is_tied_to_the_timetable_and_shows_in_tasks(store):
         assert all(r.item.due_at <= close for k, r in keys.items() if k != "staffing_training")
         assert keys["staffing_training"].item.due_at == training
         assert {r.owner.email for r in rows} == {"dan@wychwood.gov.uk"}  # the staffing officer
-        again = staff.sync_work(s, poll, plan, staffing_rules(), "test")
+        again = staff_work.sync_work(s, poll, plan, staffing_rules(), "test")
         assert not again.added and not again.completed
 
 
@@ -192,15 +192,15 @@ def test_answers_choose_days_and_roles_and_refuse_what_cannot_be(store):
     with store.session() as s:
         poll = setup_poll(s)
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test")
+        staff_recruitment.invite(s, poll, plan, "test")
         opener = member(s, "staff0020@example.org")  # count assistant and postal opener
-        rec = staff.recruitment_for(s, poll, opener)
-        answer = staff.answer_invitation(
+        rec = staff_recruitment.recruitment_for(s, poll, opener)
+        answer = staff_recruitment.answer_invitation(
             s, rec, True, dates=[dt.date(2027, 4, 28)], roles=["postal-vote-opener"], via="web", actor="x",
             as_of=BEFORE_INVITES,
         )  # fmt: skip
         assert answer.changed and rec.status == "available" and rec.available_dates == ["2027-04-28"]
-        again = staff.answer_invitation(
+        again = staff_recruitment.answer_invitation(
             s, rec, True, dates=[dt.date(2027, 4, 28)], roles=["postal-vote-opener"], via="web", actor="x",
             as_of=BEFORE_INVITES,
         )  # fmt: skip
@@ -208,17 +208,19 @@ def test_answers_choose_days_and_roles_and_refuse_what_cannot_be(store):
         with pytest.raises(
             staff.StaffingError, match="2027-05-01: not a day .* the days are 2027-04-28, 2027-05-06"
         ):
-            staff.answer_invitation(
+            staff_recruitment.answer_invitation(
                 s, rec, True, dates=[dt.date(2027, 5, 1)], via="web", actor="x", as_of=BEFORE_INVITES
             )
         with pytest.raises(staff.StaffingError, match="presiding-officer: not a role"):
-            staff.answer_invitation(
+            staff_recruitment.answer_invitation(
                 s, rec, True, roles=["presiding-officer"], via="web", actor="x", as_of=BEFORE_INVITES
             )
-        staff.answer_invitation(s, rec, False, via="web", actor="x", as_of=BEFORE_INVITES)
+        staff_recruitment.answer_invitation(s, rec, False, via="web", actor="x", as_of=BEFORE_INVITES)
         assert rec.status == "declined" and rec.available_dates == []
         with pytest.raises(staff.StaffingError, match="recruitment for .* closed on 07 April 2027"):
-            staff.answer_invitation(s, rec, True, via="web", actor="x", as_of=london("2027-04-10T09:00"))
+            staff_recruitment.answer_invitation(
+                s, rec, True, via="web", actor="x", as_of=london("2027-04-10T09:00")
+            )
 
 
 def test_offers_acceptance_withdrawal_and_replacement_from_the_reserve(store):
@@ -227,7 +229,7 @@ def test_offers_acceptance_withdrawal_and_replacement_from_the_reserve(store):
     with store.session() as s:
         poll = setup_poll(s, people=wychwood_register() + extra)
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test")
+        staff_recruitment.invite(s, poll, plan, "test")
         everyone_available(s, poll)
     assert staffing.fill(poll.id, "test") is None  # nothing until a manager has allocated once
     first = staffing.fill(poll.id, "test", first=True)
@@ -250,10 +252,12 @@ def test_offers_acceptance_withdrawal_and_replacement_from_the_reserve(store):
     # The clerk accepts, then withdraws: the post is vacant and the staffing officer told.
     with store.session() as s:
         offer = s.get(StaffOffer, offer_id)
-        staff.answer_offer(s, offer, True, via="web", actor="x")
+        staff_recruitment.answer_offer(s, offer, True, via="web", actor="x")
     with store.session() as s:
         offer = s.get(StaffOffer, offer_id)
-        withdrawn = staff.answer_offer(s, offer, False, via="web", actor="x", reason="hospital appointment")
+        withdrawn = staff_recruitment.answer_offer(
+            s, offer, False, via="web", actor="x", reason="hospital appointment"
+        )
         assert withdrawn.withdrawn and offer.status == "withdrawn"
         assert s.get(type(clerk), clerk.id).staff_id is None
     # The next run fills it from the reserve list (never the one who withdrew) and offers it.
@@ -264,7 +268,7 @@ def test_offers_acceptance_withdrawal_and_replacement_from_the_reserve(store):
         clerk = s.get(type(clerk), clerk.id)
         new_holder = s.get(type(member(s, "staff0001@example.org")), clerk.staff_id)
         assert new_holder.email not in (holder_email,) and clerk.status == "offered"
-        counts = staff.counts_for_work(s, poll, rules)
+        counts = staff_work.counts_for_work(s, poll, rules)
         assert counts["vacant"] == 0 and counts["accepted"] == 1
         actions = s.scalars(select(AuditEntry.action).where(AuditEntry.poll_id == poll.id)).all()
         assert {"staff appointed", "staff withdrew", "staff allocated", "offers made"} <= set(actions)
@@ -274,7 +278,7 @@ def test_unanswered_offers_are_chased_then_lapse(store):
     with store.session() as s:
         poll = setup_poll(s)
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test")
+        staff_recruitment.invite(s, poll, plan, "test")
         everyone_available(s, poll)
     staffing.fill(poll.id, "test", first=True)
     staffing.send_offers(poll.id, "test")
@@ -302,34 +306,34 @@ def test_training_capacity_booking_attendance_and_the_untrained_as_work(store):
     with store.session() as s:
         poll = setup_poll(s)
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test")
+        staff_recruitment.invite(s, poll, plan, "test")
         everyone_available(s, poll)
     staffing.fill(poll.id, "test", first=True)
     staffing.send_offers(poll.id, "test")
     with store.session() as s:
         with pytest.raises(staff.StaffingError, match="is not before polling day"):
-            staff.add_session(
+            staff_training.add_session(
                 s, poll, "T9", title="t", venue="v", starts_at=london("2027-05-06T08:00"),
                 ends_at=london("2027-05-06T10:00"), capacity=5, roles=[], actor="m",
             )  # fmt: skip
-        _, warnings = staff.add_session(
+        _, warnings = staff_training.add_session(
             s, poll, "T2", title="Polling station staff", venue="Council Chamber", capacity=1, roles=[],
             starts_at=london("2027-04-30T18:00"), ends_at=london("2027-04-30T20:00"), actor="m",
         )  # fmt: skip
         assert warnings and "after the training deadline" in warnings[0]
-        staff.add_session(
+        staff_training.add_session(
             s, poll, "T1", title="Polling station staff", venue="Council Chamber", capacity=40, roles=[],
             starts_at=london("2027-04-20T18:00"), ends_at=london("2027-04-20T20:00"), actor="m",
         )  # fmt: skip
-        untrained = staff.untrained(s, poll, rules)
+        untrained = staff_training.untrained(s, poll, rules)
         assert len(untrained) == 12  # 3 presiding officers, 7 clerks, 2 inspectors (the count needs none)
         first, second = untrained[0][0], untrained[1][0]
-        assert staff.book(s, poll, first, "T2", "x")[1]
+        assert staff_training.book(s, poll, first, "T2", "x")[1]
         with pytest.raises(staff.StaffingError, match="session T2 is full .1 places.: choose another"):
-            staff.book(s, poll, second, "T2", "x")
-        assert staff.book(s, poll, first, "T1", "x")[1]  # moves: T2 frees up
-        assert not staff.book(s, poll, first, "T1", "x")[1]
-        assert staff.book(s, poll, second, "T2", "x")[1]
+            staff_training.book(s, poll, second, "T2", "x")
+        assert staff_training.book(s, poll, first, "T1", "x")[1]  # moves: T2 frees up
+        assert not staff_training.book(s, poll, first, "T1", "x")[1]
+        assert staff_training.book(s, poll, second, "T2", "x")[1]
         assert (
             s.scalar(
                 select(func.count()).select_from(TrainingBooking).where(TrainingBooking.status == "booked")
@@ -339,10 +343,10 @@ def test_training_capacity_booking_attendance_and_the_untrained_as_work(store):
     assert staffing.send_training_reminders(poll.id, london("2027-04-10T09:00")) == 10  # not the 2 booked
     assert staffing.send_training_reminders(poll.id, london("2027-04-11T09:00")) == 0
     with store.session() as s:
-        everyone = [m.email for m, _ in staff.untrained(s, poll, rules)]
-        assert staff.mark_attendance(s, poll, "T1", everyone, True, "m") == everyone
-        assert staff.mark_attendance(s, poll, "T1", everyone, True, "m") == []
-        assert staff.untrained(s, poll, rules) == []
+        everyone = [m.email for m, _ in staff_training.untrained(s, poll, rules)]
+        assert staff_training.mark_attendance(s, poll, "T1", everyone, True, "m") == everyone
+        assert staff_training.mark_attendance(s, poll, "T1", everyone, True, "m") == []
+        assert staff_training.untrained(s, poll, rules) == []
     work = staffing.update_work(poll.id, "test")
     assert "staffing_training" in work["completed"]
 
@@ -351,13 +355,13 @@ def test_experience_is_counted_once_after_polling_day(store):
     with store.session() as s:
         poll = setup_poll(s)
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test")
+        staff_recruitment.invite(s, poll, plan, "test")
         everyone_available(s, poll)
     staffing.fill(poll.id, "test", first=True)
     staffing.send_offers(poll.id, "test")
     with store.session() as s:
         po = next(p for p in posts(s, poll) if p.key == "station:W01:presiding-officer:1")
-        staff.answer_offer(s, offer_of(s, po), True, via="web", actor="x")
+        staff_recruitment.answer_offer(s, offer_of(s, po), True, via="web", actor="x")
         before = dict(s.get(type(member(s, "staff0001@example.org")), po.staff_id).experience)
         holder_id = po.staff_id
     assert staffing.after_poll(poll.id, london("2027-05-06T23:00"), "test") == 0  # not over yet
@@ -380,13 +384,13 @@ def test_bank_details_are_purged_after_the_retention_period(store):
             m.sensitive_given_at = dt.datetime(2027, 1, 10, tzinfo=dt.UTC)
         assert read_sensitive(pat)["account_number"] == "12345678"
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test")
+        staff_recruitment.invite(s, poll, plan, "test")
         everyone_available(s, poll)
     staffing.fill(poll.id, "test", first=True)
     staffing.send_offers(poll.id, "test")
     with store.session() as s:
         pat_post = next(p for p in posts(s, poll) if p.staff_id == member(s, "staff0001@example.org").id)
-        staff.answer_offer(s, offer_of(s, pat_post), True, via="web", actor="x")
+        staff_recruitment.answer_offer(s, offer_of(s, pat_post), True, via="web", actor="x")
     with store.session() as s:
         # 90 days after they were given: Sam (never appointed) goes; Pat worked the poll, so hers
         # are kept until 90 days after polling day.
@@ -410,7 +414,7 @@ def test_links_are_personal_signed_and_expire(store):
     with store.session() as s:
         poll = setup_poll(s)
         plan, _ = start(s, poll)
-        rec, _member = staff.invite(s, poll, plan, "test")[0]
+        rec, _member = staff_recruitment.invite(s, poll, plan, "test")[0]
         token = staffing.invitation_token(rec, plan)
         assert staffing.resolve(s, token).member.email == "staff0001@example.org"
         with pytest.raises(TokenError, match="expired"):
@@ -436,11 +440,11 @@ def test_the_staffing_report_says_what_is_filled_and_why_not(store):
     with store.session() as s:
         poll = setup_poll(s, people=people)
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test")
+        staff_recruitment.invite(s, poll, plan, "test")
         everyone_available(s, poll)
     staffing.fill(poll.id, "test", first=True)
     with store.session() as s:
-        report = staff.report(s, poll, staffing_rules())
+        report = staff_report.report(s, poll, staffing_rules())
         assert report["totals"]["presiding-officer"] == {
             "need": 3,
             "filled": 0,
@@ -471,16 +475,19 @@ def test_withdraw_by_an_officer_and_a_poll_with_no_staffing(store):
             staff.require_plan(s, poll)
         plan, _ = start(s, poll)
         with pytest.raises(staff.StaffingError, match="was not invited to"):
-            staff.withdraw(s, poll, "staff0001@example.org", "officer")
-        staff.invite(s, poll, plan, "test")
+            staff_recruitment.withdraw(s, poll, "staff0001@example.org", "officer")
+        staff_recruitment.invite(s, poll, plan, "test")
         everyone_available(s, poll)
     staffing.fill(poll.id, "test", first=True)
     with store.session() as s:
-        released = staff.withdraw(s, poll, "staff0001@example.org", "officer", "moved away")
+        released = staff_recruitment.withdraw(s, poll, "staff0001@example.org", "officer", "moved away")
         assert len(released) == 1
-        assert staff.recruitment_for(s, poll, member(s, "staff0001@example.org")).status == "declined"
+        assert (
+            staff_recruitment.recruitment_for(s, poll, member(s, "staff0001@example.org")).status
+            == "declined"
+        )
         with pytest.raises(staff.StaffingError, match="no one with email nobody@example.org"):
-            staff.withdraw(s, poll, "nobody@example.org", "officer")
+            staff_recruitment.withdraw(s, poll, "nobody@example.org", "officer")
     assert POLL  # the election id the CLI tests use
 
 

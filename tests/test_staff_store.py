@@ -6,16 +6,15 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from jinja2 import UndefinedError
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import store.staff_models  # noqa: F401  (registers the tables)
-from store import staff
+from store import staff_recruitment
 from store.staff_config import fee_schedule
-from store.staff_documents import render_html
 from store.staff_payroll import payroll_lines
 from tasks import staffing
+from tasks.rendering import MissingFieldError, render_html
 from tests.test_staff_support import BEFORE_INVITES, everyone_available, offer_of, posts, setup_poll, start
 
 STAFF_TABLES = {
@@ -63,13 +62,13 @@ def test_payroll_lines_are_exact(store):
     with store.session() as s:
         poll = setup_poll(s)
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test", as_of=BEFORE_INVITES)
+        staff_recruitment.invite(s, poll, plan, "test", as_of=BEFORE_INVITES)
         everyone_available(s, poll)
     staffing.fill(poll.id, "test", first=True)
     staffing.send_offers(poll.id, "test")
     with store.session() as s:
         for post in posts(s, poll):
-            staff.answer_offer(s, offer_of(s, post), True, via="test", actor="test")
+            staff_recruitment.answer_offer(s, offer_of(s, post), True, via="test", actor="test")
     with store.session() as s:
         lines = payroll_lines(s, poll, fees)
         by_element: dict[str, Decimal] = {}
@@ -87,25 +86,27 @@ def test_payroll_lines_are_exact(store):
 
 
 def test_letters_render_strictly():
-    with pytest.raises(UndefinedError, match="'person' is undefined"):
-        render_html("staff/appointment_letter.html.j2")
+    with pytest.raises(MissingFieldError, match="no value for person"):
+        render_html("staff/appointment_letter.html.j2", {})
     html = render_html(
         "staff/training_invitation.html.j2",
-        council={
-            "name": "X Council",
-            "address": "A",
-            "email": "e@x",
-            "phone": "1",
-            "returning_officer": "RO",
-        },
-        issued="1 May 2027",
-        reference="r",
-        person={"name": "A <b>Person</b>", "email": "a@x"},
-        poll={"title": "T", "day": "D", "training_deadline": "soon"},
-        posts=[{"role": "Poll Clerk", "day": "D", "station": "S"}],
-        training=None,
-        sessions=[],
-        training_fee=None,
-        link="http://x/staff/respond/t",
+        dict(
+            council={
+                "name": "X Council",
+                "address": "A",
+                "email": "e@x",
+                "phone": "1",
+                "returning_officer": "RO",
+            },
+            issued="1 May 2027",
+            reference="r",
+            person={"name": "A <b>Person</b>", "email": "a@x"},
+            poll={"title": "T", "day": "D", "training_deadline": "soon"},
+            posts=[{"role": "Poll Clerk", "day": "D", "station": "S"}],
+            training=None,
+            sessions=[],
+            training_fee=None,
+            link="http://x/staff/respond/t",
+        ),
     )
     assert "A &lt;b&gt;Person&lt;/b&gt;" in html  # escaped, never markup

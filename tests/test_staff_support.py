@@ -8,11 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from store import staff
+from store import staff, staff_need, staff_recruitment, staff_work
 from store.models import Poll
 from store.staff_config import staffing_rules
-from store.staff_import import StaffFile, StaffRecord, read_stations, save_staff, save_stations
 from store.staff_models import StaffingPlan, StaffMember, StaffOffer, StaffPost, StaffRecruitment
+from store.staff_register_import import StaffFile, StaffRecord, save_staff
+from store.station_import import read_stations, save_stations
 from tests.helpers import london, plan, seed_people
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ems"
@@ -97,16 +98,18 @@ def setup_poll(
 def start(session, poll: Poll, actor: str = "test", **options):
     rules = staffing_rules()
     plan_ = staff.ensure_plan(session, poll, rules, actor, **options)
-    need = staff.compute_need(session, poll, plan_, rules)
-    staff.sync_posts(session, poll, need, actor)
-    staff.sync_work(session, poll, plan_, rules, actor)
+    need = staff_need.compute_need(session, poll, plan_, rules)
+    staff_need.sync_posts(session, poll, need, actor)
+    staff_work.sync_work(session, poll, plan_, rules, actor)
     return plan_, need
 
 
 def everyone_available(session, poll: Poll) -> None:
     """Every invited person says yes to every day and role they could do."""
     for rec in session.scalars(select(StaffRecruitment).where(StaffRecruitment.poll_id == poll.id)).all():
-        staff.answer_invitation(session, rec, True, via="test", actor="test", as_of=BEFORE_INVITES)
+        staff_recruitment.answer_invitation(
+            session, rec, True, via="test", actor="test", as_of=BEFORE_INVITES
+        )
 
 
 def poll_of(session) -> Poll:
@@ -122,7 +125,7 @@ def member(session, email: str) -> StaffMember:
 
 
 def posts(session, poll: Poll) -> list[StaffPost]:
-    return staff.active_posts(session, poll)
+    return staff_need.active_posts(session, poll)
 
 
 def offer_of(session, post: StaffPost) -> StaffOffer:

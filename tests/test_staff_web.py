@@ -9,7 +9,7 @@ import requests
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from store import staff
+from store import staff_recruitment, staff_training
 from store.models import Notification
 from store.staff_models import StaffOffer, StaffRecruitment, TrainingBooking
 from tasks import staffing
@@ -40,9 +40,9 @@ def invited(store):
     with store.session() as s:
         poll = setup_poll(s)
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test", as_of=dt.datetime.now(dt.UTC))
+        staff_recruitment.invite(s, poll, plan, "test", as_of=dt.datetime.now(dt.UTC))
         clerk = member(s, "staff0020@example.org")  # count assistant and postal opener
-        rec = staff.recruitment_for(s, poll, clerk)
+        rec = staff_recruitment.recruitment_for(s, poll, clerk)
         return poll, staffing.invitation_token(rec, plan)
 
 
@@ -96,13 +96,13 @@ def test_accepting_an_offer_booking_training_and_downloading_the_letter(
     with sqlite_store.session() as s:
         poll = setup_poll(s)
         plan, _ = start(s, poll)
-        staff.invite(s, poll, plan, "test", as_of=BEFORE_INVITES)
+        staff_recruitment.invite(s, poll, plan, "test", as_of=BEFORE_INVITES)
         everyone_available(s, poll)
-        staff.add_session(
+        staff_training.add_session(
             s, poll, "T1", title="Polling station staff training", venue="Council Chamber", capacity=30,
             starts_at=london("2027-04-20T18:00"), ends_at=london("2027-04-20T20:30"), roles=[], actor="m",
         )  # fmt: skip
-        staff.add_session(
+        staff_training.add_session(
             s, poll, "T2", title="Polling station staff training", venue="Scout Hut, Mill Road", capacity=1,
             starts_at=london("2027-04-22T10:00"), ends_at=london("2027-04-22T12:30"), roles=[], actor="m",
         )  # fmt: skip

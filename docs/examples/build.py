@@ -26,18 +26,19 @@ EXAMPLES = [
 def main() -> None:
     import pypdfium2
 
-    from store import documents as store
     from store.db import get_engine, session_scope
-    from tasks import documents as docs
+    from store.documents import find_document, latest_version
+    from tasks.documents import produce
+    from tasks.rendering import html_to_pdf
     from tests.test_documents_samples import poll_as_of, setup_sample
 
     for kind, nation, key, name in EXAMPLES:
         engine = get_engine(f"sqlite:///{tempfile.mkdtemp()}/examples.db")
         with session_scope(engine) as session:
             poll, election_id = setup_sample(session, kind, nation)
-            docs.produce(session, poll, poll_as_of(poll))
-            _, doc = store.find_document(session, election_id, key)
-            pdf = docs.html_to_pdf(store.latest_version(session, doc).html)
+            produce(session, poll, poll_as_of(poll))
+            _, doc = find_document(session, election_id, key)
+            pdf = html_to_pdf(latest_version(session, doc).html)
         (HERE / f"{name}.pdf").write_bytes(pdf)
         page = pypdfium2.PdfDocument(pdf)[0]
         page.render(scale=1.4).to_pil().convert("RGB").save(HERE / f"{name}.png", optimize=True)

@@ -3,8 +3,8 @@ edit in Word: ``python templates/documents/word/build.py`` writes ``word/<name>.
 
 The generated files are committed. A council that changes the wording edits its own copy and puts
 it in ``$POLLFLOW_DOCUMENT_TEMPLATES/word/<name>.docx``, which pollflow uses first. The tags read the
-same data as the HTML templates (see ``tasks/documents.py``), strictly: a missing value is an error
-naming it. English only: Welsh councils add the Welsh wording to their own copies (the HTML and PDF
+same data as the HTML templates (see ``tasks/document_catalogue.py``), strictly: a missing value is
+an error naming it. English only: Welsh councils add the Welsh wording to their own copies (the HTML and PDF
 notices are bilingual).
 """
 
