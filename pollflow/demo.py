@@ -32,6 +32,34 @@ Sam Patel,sam.patel@wychwood.example.gov.uk,,deputy-returning-officer;electoral-
 Lucy Brown,lucy.brown@wychwood.example.gov.uk,01993 000005,staffing-officer;finance-officer
 """
 DOMAIN = "wychwood.example.gov.uk"
+CANVASS = "canvass.wychwood.2027"
+# What notices need that the timetable does not hold (`pollflow document details`).
+DETAILS = {
+    "council": "Wychwood District Council",
+    "returning_officer": {
+        "name": "Grace Okafor",
+        "address": "Council Offices, 1 High Street, Wychwood, WY1 1AA",
+        "phone": "01993 000003",
+        "email": f"elections@{DOMAIN}",
+        "website": "www.wychwood.example.gov.uk/elections",
+    },
+    "nomination_hours": "10am to 4pm",
+    "elections": {
+        "local.wychwood.2027-05-06": {
+            "areas": [
+                {"name": "Abbey", "seats": 2},
+                {"name": "Castle", "seats": 3},
+                {"name": "Mill", "seats": 1},
+            ]
+        },
+        "local.wychwood-parishes.2027-05-06": {
+            "areas": [
+                {"name": "Ashby Parish Council", "seats": 7},
+                {"name": "Brook Town Council", "seats": 11},
+            ]
+        },
+    },
+}
 MAY_POLLS = ["local.wychwood.2027-05-06", "local.wychwood-parishes.2027-05-06"]
 BY_ELECTION = "parl.wychwood-and-chipping.by.2027-03-18"
 BY_ELECTION_DATES = {"writ_received": "2027-02-12", "close_of_nominations": "2027-02-19T16:00"}
@@ -172,9 +200,62 @@ def _run(console: Console, demo_home, mail: MailCollector) -> None:
     console.print(table)
     console.print(f"5. Morning digests for Thu 1 Apr 2027: {digest['digests_queued']} sent")
 
+    published = _notice_of_election(console, demo_home)
+    canvass = run_flow(
+        "run_canvass:run_canvass", canvass_id=CANVASS, nation="england", actor=f"sam.patel@{DOMAIN}"
+    )
+    console.print(
+        f"7. Planned the registration year {canvass['poll_key']}: {canvass['events']} statutory "
+        f"events (monthly notices of alteration, the canvass, the revised register by 1 December), "
+        f"{canvass['work_items']} work items, {canvass['reminders']} reminders"
+    )
+
     ics_file, xlsx_file = demo_home / "priya-shah.ics", demo_home / "plan.xlsx"
     _write_feeds(ics_file, xlsx_file)
-    _summary(console, demo_home, mail, may, by, ics_file, xlsx_file)
+    _summary(console, demo_home, mail, may, by, ics_file, xlsx_file, published)
+
+
+def _notice_of_election(console: Console, demo_home) -> list[str]:
+    """The district election's notice of election, as the team would make it: the council's
+    details given, the notice drawn up from the timetable, proof-checked by an officer, approved
+    by the Returning Officer, and published on its day. Returns the published files."""
+    from pollflow.runtime import run_flow
+    from store.council_details import parse_details, save_details
+    from store.db import session_scope
+    from store.documents import approve, find_document, proof
+    from store.queries import find_poll
+    from tasks.document_catalogue import CATALOGUE
+
+    with session_scope() as session:
+        poll = find_poll(session, MAY_POLLS[0])
+        save_details(session, poll, parse_details(DETAILS), actor=f"priya.shah@{DOMAIN}")
+    drawn = run_flow(
+        "produce_documents:produce_documents",
+        election_id=MAY_POLLS[0],
+        as_of=at("2027-03-15T09:00"),
+        only=["notice_of_election"],
+        actor=f"priya.shah@{DOMAIN}",
+    )
+    with session_scope() as session:  # the district's notice only: the parishes' was forgotten
+        poll, doc = find_document(session, MAY_POLLS[0], "notice_of_election", list(CATALOGUE))
+        proof(session, doc, poll, f"tom.evans@{DOMAIN}", note="demo: checked against the timetable")
+        approve(session, doc, poll, f"grace.okafor@{DOMAIN}", note="demo: approved")
+    published = run_flow(
+        "produce_documents:produce_documents",
+        election_id=MAY_POLLS[0],
+        as_of=at("2027-03-31T09:00"),  # the day the notice is dated
+        only=["notice_of_election"],
+        actor=f"priya.shah@{DOMAIN}",
+    )
+    # The folder keeps each version (-v1.pdf) beside the current copy the website links to.
+    files = sorted(str(p) for p in (demo_home / "published").rglob("*.pdf") if "-v" not in p.stem)
+    console.print(
+        f"6. Notices of election: {len(drawn['generated'])} drawn up from the timetable on 15 March; "
+        f"the district's proof-checked by Tom Evans and approved by Grace Okafor; "
+        f"{len(published['published'])} published on Wed 31 Mar 2027 as HTML and PDF "
+        f"(the parishes' still awaits its proof-check)"
+    )
+    return files
 
 
 def _catch_up(moment: dt.datetime) -> int:
@@ -227,7 +308,7 @@ def _write_feeds(ics_file, xlsx_file) -> None:
         )
 
 
-def _summary(console, demo_home, mail, may, by, ics_file, xlsx_file) -> None:
+def _summary(console, demo_home, mail, may, by, ics_file, xlsx_file, published) -> None:
     from pollflow.runtime import running_server
     from store import outbox
     from store.db import session_scope
@@ -257,6 +338,7 @@ def _summary(console, demo_home, mail, may, by, ics_file, xlsx_file) -> None:
         f"pollflow audit {MAY_POLLS[0]}"
     )
     console.print(f"Priya's calendar feed for Outlook: {ics_file}; the plan in Excel: {xlsx_file}")
+    console.print(f"The published notice of election: {', '.join(published)}")
     server = running_server()
     if server:
         console.print(f"Prefect UI (flow runs, events, artifacts): {server[:-4]}")
