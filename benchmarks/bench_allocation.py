@@ -106,6 +106,7 @@ def store_run(url: str) -> float:
     allocation read, computed and saved (timed)."""
     from store import staff, staff_need, staff_posting, staff_recruitment
     from store.db import get_engine, session_scope
+    from store.queries import find_poll
     from store.staff_config import staffing_rules
     from store.staff_models import StaffMember, StaffRecruitment
     from store.staff_register_import import StaffFile, StaffRecord, save_staff
@@ -138,7 +139,7 @@ def store_run(url: str) -> float:
         )
     rules = staffing_rules()
     with session_scope(engine) as s:
-        poll = staff.poll_for(s, "local.wychwood.2027-05-06")
+        poll = find_poll(s, "local.wychwood.2027-05-06")
         the_plan = staff.ensure_plan(s, poll, rules, "bench", ballot_papers=1, postal_votes=1)
         staff_need.sync_posts(s, poll, staff_need.compute_need(s, poll, the_plan, rules), "bench")
         staff_recruitment.invite(s, poll, the_plan, "bench")
@@ -148,7 +149,7 @@ def store_run(url: str) -> float:
             rec.available_dates = [d.isoformat() for d in staff_recruitment.duty_days(s, poll)]
     start = time.perf_counter()
     with session_scope(engine) as s:
-        poll = staff.poll_for(s, "local.wychwood.2027-05-06")
+        poll = find_poll(s, "local.wychwood.2027-05-06")
         allocated = staff_posting.run_allocation(s, poll, rules)
         staff_posting.save_allocation(s, poll, staff.require_plan(s, poll), allocated, "bench")
     return time.perf_counter() - start

@@ -335,10 +335,11 @@ def staff_withdraw(
 ) -> None:
     """Record that a person can no longer work at a poll: their posts go to the reserve list
     (`pollflow recruit` offers them to others)."""
-    from store import staff, staff_recruitment
+    from store import staff_recruitment
+    from store.queries import find_poll
 
     with _session() as session:
-        poll = staff.poll_for(session, election_id)
+        poll = find_poll(session, election_id)
         released = staff_recruitment.withdraw(session, poll, email, _actor(by), reason)
     out = console()
     out.print(f"{email} withdrawn from {poll.key}: {len(released)} post(s) vacant.")
@@ -467,9 +468,9 @@ def staff_config() -> None:
 
 
 def _poll(session, election_id: str):
-    from store import staff
+    from store.queries import find_poll
 
-    return staff.poll_for(session, election_id)
+    return find_poll(session, election_id)
 
 
 @app.command()

@@ -37,7 +37,6 @@ from sqlmodel import Session
 
 from store.audit import record
 from store.models import Poll, WorkItem, utcnow
-from store.queries import find_poll
 from store.staff_config import StaffingRules
 from store.staff_models import ROLE_LABELS, StaffingPlan, StaffMember
 from store.timeutil import LONDON, local
@@ -59,10 +58,6 @@ def find_staff(session: Session, email: str) -> StaffMember:
             f"no one with email {email} on the staff register: add them with `pollflow staff import`"
         )
     return member
-
-
-def poll_for(session: Session, election_id: str) -> Poll:
-    return find_poll(session, election_id)
 
 
 # --- the poll's staffing plan and its dates -----------------------------------------------------

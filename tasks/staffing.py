@@ -28,6 +28,7 @@ from store import (
 from store.db import get_engine, session_scope
 from store.models import Person, PersonRole, Poll, utcnow
 from store.outbox import enqueue
+from store.queries import find_poll
 from store.staff_config import fee_schedule, staffing_rules
 from store.staff_models import (
     PollingStation,
@@ -236,7 +237,7 @@ def prepare(
     """The poll's staffing plan, its posts (the need) and its staffing work items."""
     rules = staffing_rules()
     with session_scope() as session:
-        poll = staff.poll_for(session, election_id)
+        poll = find_poll(session, election_id)
         plan = staff.ensure_plan(
             session,
             poll,
@@ -268,7 +269,7 @@ def prepare(
 def check_recruitable(session: Session, election_id: str, areas: list[str] | None = None) -> Poll:
     """Refuse at once (before Prefect starts) what recruitment would refuse."""
     rules = staffing_rules()
-    poll = staff.poll_for(session, election_id)
+    poll = find_poll(session, election_id)
     dates = staff.staffing_dates(session, poll, rules)
     existing = staff.get_plan(session, poll)
     probe = StaffingPlan(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
 
 from store import staff, staff_posting, staff_recruitment
+from store.queries import find_poll
 from store.staff_allocation import Candidate, Rules, Slot, allocate, distance_km, naive_allocate
 from store.staff_config import staffing_rules
 from store.staff_models import StaffPost
@@ -277,7 +278,7 @@ def test_allocation_on_the_store_fills_every_post_and_keeps_pins_on_rerun(store)
         clerk = staff_posting.find_post(s, poll, "W03", "poll-clerk")
         staff_posting.pin(s, poll, clerk, "staff0013@example.org", "manager@wychwood.gov.uk")
     with store.session() as s:
-        poll = staff.poll_for(s, "local.wychwood.2027-05-06")
+        poll = find_poll(s, "local.wychwood.2027-05-06")
         plan = staff.require_plan(s, poll)
         allocated = staff_posting.run_allocation(s, poll, rules)
         staff_posting.save_allocation(s, poll, plan, allocated, "test")
@@ -287,7 +288,7 @@ def test_allocation_on_the_store_fills_every_post_and_keeps_pins_on_rerun(store)
             ("station:W03:poll-clerk:1", member(s, "staff0013@example.org").id)
         ]
     with store.session() as s:
-        poll = staff.poll_for(s, "local.wychwood.2027-05-06")
+        poll = find_poll(s, "local.wychwood.2027-05-06")
         before = {p.key: p.staff_id for p in posts(s, poll)}
         again = staff_posting.run_allocation(s, poll, rules)
         assert again.summary["assigned"] == 0  # nothing vacant: nothing moves
