@@ -30,6 +30,7 @@ from store.document_models import Candidate
 from store.models import Election, Poll, TimetableEvent, utcnow
 from store.people import BadFileError
 from store.queries import NotFoundError, find_poll
+from store.tables import read_utf8_csv
 from store.timeutil import local
 from timetables.errors import PollflowError
 
@@ -124,21 +125,7 @@ def read_candidates_csv(path: str | Path, areas: list[str] | None = None) -> lis
 
     ``areas`` are the election's electoral areas where they are known: a row must name one (a
     blank area means the only one, where there is only one)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise PollflowError(f"cannot read {path}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise PollflowError(
-            f"{path}: not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8' and import it again"
-        ) from exc
-    if not text.strip():
-        raise PollflowError(f"{path}: the file is empty: give a header line and one line per candidate")
-    try:
-        return _candidate_rows(path, text, areas)
-    except csv.Error as exc:
-        raise PollflowError(f"{path}: not a readable CSV file: {exc}") from exc
+    return read_utf8_csv(path, "", "candidate", lambda p, text: _candidate_rows(p, text, areas))
 
 
 def _candidate_rows(path: Path, text: str, areas: list[str] | None) -> list[CandidateRow]:

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from store.audit import record
 from store.models import ROLES, Person, PersonRole
+from store.tables import read_utf8_csv
 from timetables.errors import PollflowError
 
 # Deliberately simple: one @, a dot in the domain, no spaces. Delivery proves the rest.
@@ -64,23 +65,7 @@ def _valid_phone(phone: str) -> bool:
 
 def read_people_csv(path: str | Path) -> list[PersonRow]:
     """Every row checked; any problem refuses the whole file, naming each bad line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise PollflowError(f"cannot read {path}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise PollflowError(
-            f"{path}: not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8' and import it again"
-        ) from exc
-    if not text.strip():
-        raise PollflowError(
-            f"{path}: the file is empty: give a header line {','.join(COLUMNS)} and one line per person"
-        )
-    try:
-        return _read_rows(path, text)
-    except csv.Error as exc:
-        raise PollflowError(f"{path}: not a readable CSV file: {exc}") from exc
+    return read_utf8_csv(path, f" {','.join(COLUMNS)}", "person", _read_rows)
 
 
 def _read_rows(path: Path, text: str) -> list[PersonRow]:

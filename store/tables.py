@@ -13,11 +13,14 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from timetables.errors import PollflowError
+
+T = TypeVar("T")
 
 SHOWN = 5  # problems quoted in a refusal; the rest are counted (and listed with --report)
 POSTCODE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})$")
@@ -96,6 +99,30 @@ class Table:
     headers: list[str]  # normalised
     rows: list[tuple[int, dict[str, str]]]  # (line or row number, normalised header -> value)
     row_word: str = "line"
+
+
+def read_utf8_csv(path: str | Path, header: str, one_line_per: str, parse: Callable[[Path, str], T]) -> T:
+    """A CSV file pollflow defines the columns of, read as UTF-8 (with or without the BOM Excel
+    writes) and given to ``parse(path, text)``. Refused whole, in one line saying what to do, if
+    it cannot be read, is not UTF-8, is empty or is not CSV. (EMS exports, which are often
+    Windows-1252, go through ``read_table`` instead.)"""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise PollflowError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise PollflowError(
+            f"{path}: not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8' and import it again"
+        ) from exc
+    if not text.strip():
+        raise PollflowError(
+            f"{path}: the file is empty: give a header line{header} and one line per {one_line_per}"
+        )
+    try:
+        return parse(path, text)
+    except csv.Error as exc:
+        raise PollflowError(f"{path}: not a readable CSV file: {exc}") from exc
 
 
 def read_table(path: str | Path, known: Collection[str], sheet: str | None = None) -> Table:
