@@ -605,7 +605,7 @@ for _spec in (
         template=_fixed("uncontested_election.html.j2"),
         citation=_law(
             "{rules}, method of election: where the candidates standing do not exceed the seats they are "
-            "declared elected (e.g. RPA 1983 Sch 1 r.16)"
+            "declared elected (e.g. RPA 1983 Sch 1 r.17, and r.50(2) for the declaration)"
         ),
         context=uncontested_context,
         scopes=per_election,
