@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
+from benchmarks.databases import databases
 from store.staff_allocation import Candidate, Rules, Slot, allocate, naive_allocate
 
-POSTGRES = "postgresql://127.0.0.1:5432/test"
 DAY = dt.date(2027, 5, 6)
 STATIONS, PEOPLE, SEED = 350, 2000, 20270506
 
@@ -155,30 +153,6 @@ def store_run(url: str) -> float:
     return time.perf_counter() - start
 
 
-def databases():
-    folder = Path(tempfile.mkdtemp(prefix="bench-allocation-"))
-    yield "SQLite", f"sqlite:///{folder / 'bench.db'}"
-    admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"))
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # no server here: say so and carry on
-        print(f"PostgreSQL: skipped ({exc.__class__.__name__} at {POSTGRES})")
-        return
-    from store.db import dispose, get_engine, upgrade
-
-    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    upgrade(get_engine(url, migrate=False))
-    try:
-        yield "PostgreSQL", url
-    finally:
-        dispose(url)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def run() -> None:
     slots, people = scenario()
     ours_time, ours = best_of(lambda: allocate(slots, people, {}, rules=Rules()))
@@ -227,6 +201,6 @@ def run() -> None:
         f"ratio: {ours_time / naive_time:.1f}x the naive greedy allocation's time; "
         f"target under 1 s: {'MET' if ours_time < 1 else 'NOT MET'}"
     )
-    for name, url in databases():
+    for name, url in databases("bench-allocation"):
         seconds = store_run(url)
         print(f"{name}: read, allocate and save {len(slots):,} posts through the store in {seconds:.2f} s")

@@ -21,14 +21,12 @@ import datetime as dt
 import random
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
+from benchmarks.databases import databases
 from store import canvass_import, canvass_progress, canvass_report, canvass_work
 from store.canvass import find_canvass
-from store.db import dispose, get_engine, session_scope, upgrade
+from store.db import get_engine, session_scope
 from store.people import PersonRow, save_people
 from store.planning import sync_poll
 from timetables import timetable_for
@@ -36,7 +34,6 @@ from timetables.work import plan_work
 
 PROPERTIES = 150_000
 DISTRICTS = 120
-POSTGRES = "postgresql://127.0.0.1:5432/test"
 REPORT_DAY = dt.date(2027, 9, 13)
 HEADER = (
     "Property Reference,UPRN,Address,Polling District,Route,Response Status,First Contact Date,"
@@ -110,28 +107,6 @@ def reference(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def databases():
-    folder = Path(tempfile.mkdtemp(prefix="bench-canvass-"))
-    yield "SQLite", f"sqlite:///{folder / 'bench.db'}"
-    admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with admin.begin() as connection:
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # no server here: say so and carry on
-        print(f"PostgreSQL: skipped ({exc.__class__.__name__} at {POSTGRES})")
-        return
-    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    upgrade(get_engine(url, migrate=False))
-    try:
-        yield "PostgreSQL", url
-    finally:
-        dispose(url)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def run() -> None:
     from tasks.canvass_chart import render_chart
 
@@ -147,7 +122,7 @@ def run() -> None:
     )
     tt = timetable_for("canvass.2027", nation="england")
     planned = plan_work(tt)
-    for name, url in databases():
+    for name, url in databases("bench-canvass"):
         engine = get_engine(url)
         with session_scope(engine) as session:
             save_people(session, PEOPLE, actor="bench")

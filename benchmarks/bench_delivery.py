@@ -9,25 +9,21 @@ left is the outbox's overhead. Target: at least 200 messages per second.
 from __future__ import annotations
 
 import json
-import os
 import smtplib
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import formatdate
-from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlmodel import Session
+
+from benchmarks.databases import databases
 
 N = 1000
 ROUNDS = 3
 TARGET = 200  # messages per second
-POSTGRES_URL = os.environ.get("POLLFLOW_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 MAIL_FROM = "pollflow <pollflow@localhost>"
 
 # The SMTP server: counts what it accepts by Message-ID; "count" on stdin asks for the tally.
@@ -128,29 +124,7 @@ def through_outbox(url: str, server: Server, prefix: str) -> tuple[float, float]
     return queued, delivered
 
 
-def postgres_schema():
-    """A throwaway schema on the test server, or None if it does not answer."""
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with admin.begin() as connection:
-            schema = f"pf_bench_{uuid.uuid4().hex[:8]}"
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # no server here: SQLite only
-        admin.dispose()
-        print(f"PostgreSQL: skipped (no server at {POSTGRES_URL}: {exc.__class__.__name__})")
-        return None
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    return admin, schema, f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-
-
 def run():
-    with tempfile.TemporaryDirectory(prefix="pollflow-bench-") as home:
-        _run(Path(home))
-
-
-def _run(home: Path) -> None:
-    from store.db import dispose, get_engine, upgrade
-
     server = Server()
     try:
         reference(server, messages("warm-up"))
@@ -161,36 +135,18 @@ def _run(home: Path) -> None:
         ref_rate = N / ref
         print(f"{N} emails, one SMTP connection, best of {ROUNDS}")
         print(f"smtplib alone (reference):      {ref_rate:7.0f} messages/s")
-        for name in ("SQLite", "PostgreSQL"):
-            pg_info = None
-            if name == "SQLite":
-                url = f"sqlite:///{home / 'bench.db'}"
-            else:
-                pg_info = postgres_schema()
-                if pg_info is None:
-                    continue
-                url = pg_info[2]
-            try:
-                if pg_info:
-                    upgrade(get_engine(url, migrate=False))
-                results = [through_outbox(url, server, f"{name}{r}") for r in range(ROUNDS)]
-                queued = min(q for q, _ in results)
-                delivered = min(d for _, d in results)
-                rate = N / delivered
-                overhead = (delivered - ref) / N * 1000
-                print(
-                    f"{name + ' outbox:':<31} {rate:7.0f} messages/s "
-                    f"(queueing {N / queued:,.0f}/s; {overhead:.2f} ms a message over smtplib); "
-                    f"ratio {rate / ref_rate:.2f} of smtplib alone; target {TARGET}/s "
-                    f"{'MET' if rate >= TARGET else 'NOT MET'}"
-                )
-            finally:
-                dispose(url)
-                if pg_info:
-                    admin, schema, _ = pg_info
-                    with admin.begin() as connection:
-                        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-                    admin.dispose()
+        for name, url in databases("pollflow-bench"):
+            results = [through_outbox(url, server, f"{name}{r}") for r in range(ROUNDS)]
+            queued = min(q for q, _ in results)
+            delivered = min(d for _, d in results)
+            rate = N / delivered
+            overhead = (delivered - ref) / N * 1000
+            print(
+                f"{name + ' outbox:':<31} {rate:7.0f} messages/s "
+                f"(queueing {N / queued:,.0f}/s; {overhead:.2f} ms a message over smtplib); "
+                f"ratio {rate / ref_rate:.2f} of smtplib alone; target {TARGET}/s "
+                f"{'MET' if rate >= TARGET else 'NOT MET'}"
+            )
     finally:
         server.stop()
 

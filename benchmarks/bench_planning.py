@@ -14,9 +14,10 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 
-from store.db import dispose, get_engine, session_scope, upgrade
+from benchmarks.databases import databases
+from store.db import get_engine, session_scope
 from store.models import Poll, Reminder, WorkItem
 from store.people import PersonRow, save_people
 from store.planning import sync_poll
@@ -25,7 +26,6 @@ from timetables.work import load_overlay, plan_work
 
 IDS = ["local.wychwood.2027-05-06", "local.wychwood-parishes.2027-05-06", "pcc.thames-valley.2027-05-06"]
 KINDS = ["local", "parish", "pcc"]
-POSTGRES = "postgresql://127.0.0.1:5432/test"
 PEOPLE = [
     PersonRow(2, "Manager", "m@x.gov.uk", None, ["electoral-services-manager"]),
     PersonRow(3, "Officer", "o@x.gov.uk", None, ["electoral-services-officer", "postal-votes-officer"]),
@@ -110,32 +110,10 @@ def floor_once(url: str, items: int, reminders: int) -> float:
     return time.perf_counter() - start
 
 
-def databases():
-    folder = Path(tempfile.mkdtemp(prefix="bench-planning-"))
-    yield "SQLite", f"sqlite:///{folder / 'bench.db'}", None
-    admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with admin.begin() as connection:
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # no server here: say so and carry on
-        print(f"PostgreSQL: skipped ({exc.__class__.__name__} at {POSTGRES})")
-        return
-    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    upgrade(get_engine(url, migrate=False))
-    try:
-        yield "PostgreSQL", url, None
-    finally:
-        dispose(url)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def run() -> None:
     overlay = overlay_file(Path(tempfile.mkdtemp(prefix="bench-overlay-")))
     timetable_for(IDS, kind=KINDS)  # build the calendars once, as a running service has
-    for name, url, _ in databases():
+    for name, url in databases("bench-planning"):
         with session_scope(get_engine(url)) as session:
             save_people(session, PEOPLE, actor="bench")
         first, items, reminders = plan_once(url, overlay)

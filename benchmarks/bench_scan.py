@@ -12,21 +12,18 @@ each from its template), so it is reported per message.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import time
-import uuid
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
-from store.db import dispose, get_engine, session_scope, upgrade
+from benchmarks.databases import databases
+from store.db import get_engine, session_scope
 from store.models import Person, PersonRole, Poll, Reminder, WorkItem
 from tasks.alerts import scan
 
 LONDON = ZoneInfo("Europe/London")
 POLLS, ITEMS = 100, 300
-POSTGRES = "postgresql://127.0.0.1:5432/test"
 START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=LONDON)
 
 
@@ -125,30 +122,8 @@ def reference(url: str, as_of: dt.datetime) -> float:
     return time.perf_counter() - start
 
 
-def databases():
-    folder = Path(tempfile.mkdtemp(prefix="bench-scan-"))
-    yield "SQLite", f"sqlite:///{folder / 'bench.db'}"
-    admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # no server here: say so and carry on
-        print(f"PostgreSQL: skipped ({exc.__class__.__name__} at {POSTGRES})")
-        return
-    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    upgrade(get_engine(url, migrate=False))
-    try:
-        yield "PostgreSQL", url
-    finally:
-        dispose(url)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def run() -> None:
-    for name, url in databases():
+    for name, url in databases("bench-scan"):
         started = time.perf_counter()
         populate(url)
         built = time.perf_counter() - started
