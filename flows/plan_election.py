@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from flows.publish import current_run_id, emit, markdown_artifact, timetable_artifact
 from tasks.canvass import canvass_after_plan
 from tasks.steps import compute_timetable, compute_work, save_plan
+from timetables.model import Timetable
 
 
 @flow(name="plan-election", log_prints=False)
@@ -23,16 +24,28 @@ def plan_election(
 ) -> dict:
     overrides = overrides or {}
     tt = compute_timetable(election_ids, nation, kind, overrides)
+    summary, _ = plan_timetable(tt, overrides, overlay, actor)
+    return summary
+
+
+def plan_timetable(
+    tt: Timetable, overrides: dict[str, str], overlay: str | None, actor: str
+) -> tuple[dict, dict]:
+    """Store a computed timetable's events, work and reminders; offer the canvass deferral where
+    a poll falls in the canvass; publish what was planned (artifacts, and the planned event if
+    anything changed). Returns the run's summary and what the canvass check found. Shared by
+    ``plan_election`` and ``run_canvass``, which plan a poll and a registration year alike."""
+    run_id = current_run_id()
     planned = compute_work(tt, overlay)
-    saved = save_plan(tt.election_id, tt, planned, overrides, overlay, actor, current_run_id())
+    saved = save_plan(tt.election_id, tt, planned, overrides, overlay, actor, run_id)
     changes = saved.changes
-    canvass_after_plan(saved.poll_key, actor, current_run_id())  # a poll in the canvass: offer the deferral
+    after = canvass_after_plan(saved.poll_key, actor, run_id)  # a poll in the canvass: offer the deferral
     timetable_artifact(tt)
     markdown_artifact(
         f"plan-{saved.poll_key}",
         f"Planned: {saved.poll_title}",
         [
-            f"- registration year: {tt.registration_year}"
+            f"- registration year: {tt.registration_year} ({tt.nation})"
             if tt.registration_year
             else f"- polling day: {tt.poll_date:%A %d %B %Y}",
             f"- statutory events: {len(tt.events)} ({len(changes.events_added)} new, "
@@ -59,11 +72,13 @@ def plan_election(
         len(planned),
         "changed" if changes.changed else "no changes",
     )
-    return {
+    summary = {
         "poll_key": saved.poll_key,
         "events": len(tt.events),
         "work_items": len(planned),
         "reminders": sum(len(p.reminders) for p in planned),
         "warnings": list(tt.warnings),
+        "changed": changes.changed,
         **changes.summary(),
     }
+    return summary, after

@@ -18,10 +18,10 @@ import datetime as dt
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from flows.publish import current_run_id, emit, markdown_artifact, slug, timetable_artifact
+from flows.plan_election import plan_timetable
+from flows.publish import current_run_id, emit, markdown_artifact, slug
 from store.timeutil import now
 from tasks.canvass import (
-    canvass_after_plan,
     check_deferral,
     import_progress,
     make_weekly_report,
@@ -30,7 +30,7 @@ from tasks.canvass import (
     stored_inputs,
     timetable_warnings,
 )
-from tasks.steps import compute_timetable, compute_work, deliver_outbox, save_plan
+from tasks.steps import compute_timetable, deliver_outbox
 from timetables.errors import PollflowError
 
 
@@ -56,42 +56,10 @@ def run_canvass(
     tt = compute_timetable([canvass_id], nation, None, overrides)
     if not tt.registration_year:
         raise PollflowError(f"{canvass_id} is a poll, not a registration year: give canvass.YYYY")
-    planned = compute_work(tt, overlay)
-    saved = save_plan(tt.election_id, tt, planned, overrides, overlay, actor, run_id)
-    timetable_artifact(tt)
-    after = canvass_after_plan(saved.poll_key, actor, run_id)
-    changes = saved.changes
-    markdown_artifact(
-        f"plan-{saved.poll_key}",
-        f"Planned: {saved.poll_title}",
-        [
-            f"- registration year: {tt.registration_year} ({tt.nation})",
-            f"- statutory events: {len(tt.events)} ({len(changes.events_added)} new, "
-            f"{len(changes.events_moved)} moved)",
-            f"- work items: {len(planned)} ({len(changes.work_added)} new, {len(changes.work_moved)} moved)",
-            f"- unassigned (no one holds the role): {', '.join(changes.unassigned) or 'none'}",
-            *(f"- warning: {w}" for w in tt.warnings),
-        ],
-    )
-    if changes.changed:
-        emit(
-            "pollflow.election.planned",
-            f"pollflow.poll.{saved.poll_key}",
-            [e.election_id for e in tt.elections],
-            {"poll_key": saved.poll_key, "created": changes.poll_created, **changes.summary()},
-            name=saved.poll_title,
-        )
-    result = {
-        "poll_key": saved.poll_key,
-        "events": len(tt.events),
-        "work_items": len(planned),
-        "reminders": sum(len(p.reminders) for p in planned),
-        "warnings": list(tt.warnings),
-        "deferral": after["deferral"],
-        **changes.summary(),
-    }
+    result, after = plan_timetable(tt, overrides, overlay, actor)
+    result["deferral"] = after["deferral"]
     if progress_file:
-        result["import"] = _import(saved.poll_key, progress_file, report_date, actor, run_id, today)
+        result["import"] = _import(result["poll_key"], progress_file, report_date, actor, run_id, today)
     return result
 
 

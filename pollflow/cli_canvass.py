@@ -24,6 +24,7 @@ from typing import Annotated
 import typer
 
 from pollflow.cli import NationOption, SetOption, app, console, parse_sets
+from pollflow.cli_work import print_planned
 from timetables.errors import PollflowError
 
 canvass_app = typer.Typer(
@@ -125,25 +126,11 @@ def plan(
         actor=by or "flow:run-canvass",
         today=now,
     )
-    verb = "Planned" if result["poll_created"] else "Replanned" if _changed(result) else "Unchanged"
-    out.print(
-        f"{verb} {result['poll_key']}: {result['events']} statutory events, "
-        f"{result['work_items']} work items, {result['reminders']} reminders."
-    )
-    if result["unassigned"]:
-        out.print(f"[yellow]No one holds the role for:[/yellow] {', '.join(result['unassigned'])}")
-    for warning in result["warnings"]:
-        out.print(f"[yellow]warning:[/yellow] {warning}")
+    print_planned(result)
     for offer in result["deferral"]:
         out.print(f"Deferral of the revised register: {offer['kind']}.")
     if "import" in result:
         _print_import(result["import"])
-
-
-def _changed(result: dict) -> bool:
-    keys = ("events_added", "work_added", "reminders_added", "reminders_moved")
-    lists = ("events_moved", "events_removed", "work_moved", "work_cancelled", "work_reopened")
-    return any(result[k] for k in keys) or any(result[k] for k in lists)
 
 
 def _print_import(outcome: dict) -> None:

@@ -85,7 +85,13 @@ def plan(
         overlay=str(overlay.resolve()) if overlay else None,
         actor=by or "flow:plan-election",
     )
-    verb = "Planned" if result["poll_created"] else "Replanned" if _changed(result) else "Unchanged"
+    print_planned(result)
+
+
+def print_planned(result: dict) -> None:
+    """What a planning run did (plan_election's or run_canvass's summary), in a few lines."""
+    out = console()
+    verb = "Planned" if result["poll_created"] else "Replanned" if result["changed"] else "Unchanged"
     out.print(
         f"{verb} {result['poll_key']}: {result['events']} statutory events, "
         f"{result['work_items']} work items, {result['reminders']} reminders."
@@ -94,12 +100,6 @@ def plan(
         out.print(f"[yellow]No one holds the role for:[/yellow] {', '.join(result['unassigned'])}")
     for warning in result["warnings"]:
         out.print(f"[yellow]warning:[/yellow] {warning}")
-
-
-def _changed(result: dict) -> bool:
-    keys = ("events_added", "work_added", "reminders_added", "reminders_moved")
-    lists = ("events_moved", "events_removed", "work_moved", "work_cancelled", "work_reopened")
-    return any(result[k] for k in keys) or any(result[k] for k in lists)
 
 
 @people_app.command("import")
