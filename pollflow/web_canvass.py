@@ -120,6 +120,7 @@ def register(app: FastAPI) -> None:
         from store.canvass_report import Report
         from store.canvass_rules import rules_for
         from store.db import session_scope
+        from store.timeutil import long_date
         from tasks.canvass_messages import days_left_text, need_rows, route_rows
 
         poll, row = _report(token)
@@ -134,7 +135,7 @@ def register(app: FastAPI) -> None:
             .from_string(PAGE)
             .render(
                 title=poll.title,
-                report_date=f"{row.report_date:%A} {row.report_date.day} {row.report_date:%B %Y}",
+                report_date=long_date(row.report_date),
                 week=row.week,
                 properties=f"{row.figures['properties']:,}",
                 stale=late if late > 7 else 0,

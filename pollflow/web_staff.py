@@ -200,13 +200,11 @@ def _resolve(session, token: str):
 
 
 def _view(token: str, notice: str | None = None, error: str | None = None, status: int = 200) -> HTMLResponse:
-    from sqlalchemy import select
 
     from store import staff, staff_recruitment, staff_training
     from store.db import session_scope
     from store.staff_config import staffing_rules
-    from store.staff_models import TrainingBooking, TrainingSession
-    from store.timeutil import local
+    from store.timeutil import local, long_date
     from tasks import staffing
     from tasks.messages import when
     from tasks.tokens import TokenError
@@ -220,7 +218,7 @@ def _view(token: str, notice: str | None = None, error: str | None = None, statu
         common = dict(
             name=member.name,
             poll_title=poll.title,
-            poll_day=staffing.day_text(poll.poll_date),
+            poll_day=long_date(poll.poll_date),
             notice=NOTICES.get(notice) if notice else None,
             error=error,
         )
@@ -230,7 +228,7 @@ def _view(token: str, notice: str | None = None, error: str | None = None, statu
             days = [
                 {
                     "value": day.isoformat(),
-                    "label": staffing.day_text(day),
+                    "label": long_date(day),
                     "what": _capital(staffing.duty_text([r for r in roles if r in member.roles])),
                     "checked": day.isoformat() in chosen or rec.status == "invited",
                 }
@@ -248,21 +246,13 @@ def _view(token: str, notice: str | None = None, error: str | None = None, statu
                 days=days,
                 roles=roles,
                 status=rec.status,
-                chosen_days=[staffing.day_text(dt.date.fromisoformat(d)) for d in rec.available_dates],
+                chosen_days=[long_date(dt.date.fromisoformat(d)) for d in rec.available_dates],
                 closes=when(found.plan.recruitment_close),
                 **common,
             )
         offer, post = found.offer, found.post
         rules = staffing_rules()
-        booking = session.execute(
-            select(TrainingSession)
-            .join(TrainingBooking, TrainingBooking.session_id == TrainingSession.id)
-            .where(
-                TrainingSession.poll_id == poll.id,
-                TrainingBooking.staff_id == member.id,
-                TrainingBooking.status.in_(("booked", "attended")),
-            )
-        ).scalar()
+        booking = staff_training.booked_session(session, poll, member)
         sessions = [
             staffing.session_ctx(session, s)
             for s in staff_training.sessions_of(session, poll)

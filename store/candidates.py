@@ -20,6 +20,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -30,14 +31,13 @@ from store.document_models import Candidate
 from store.models import Election, Poll, TimetableEvent, utcnow
 from store.people import BadFileError
 from store.queries import NotFoundError, find_poll
-from store.tables import read_utf8_csv
-from store.timeutil import local
+from store.tables import read_utf8_csv, shown
+from store.timeutil import local, long_date
 from timetables.errors import PollflowError
 
-CSV_COLUMNS = (
-    "area",
-    "surname",
-    "forenames",
+# What a candidate's row holds besides who they are (area and names) and their status: stored and
+# compared field by field on import.
+PARTICULARS = (
     "commonly_used_surname",
     "commonly_used_forenames",
     "address",
@@ -50,9 +50,8 @@ CSV_COLUMNS = (
     "seconder",
     "agent_name",
     "agent_address",
-    "status",
-    "reason",
 )
+CSV_COLUMNS = ("area", "surname", "forenames", *PARTICULARS, "status", "reason")
 CSV_REQUIRED = ("surname", "forenames", "address")
 # Each kind's election rules: "The description, if any, must not exceed 6 words" (e.g. SI
 # 2006/3305 Sch 2 r.4(4); RPA 1983 Sch 1 r.6(3)).
@@ -86,9 +85,7 @@ class CandidateRow:
         return (self.area.casefold(), self.surname.casefold(), self.forenames.casefold())
 
 
-def _shown(text: str, limit: int = 60) -> str:
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+_shown = partial(shown, limit=60)  # a value from the file, quoted in an error
 
 
 def check_candidate(row: CandidateRow, areas: list[str] | None) -> list[str]:
@@ -238,25 +235,9 @@ def _check_withdrawal_time(
     if event is not None and as_of > event.due_at:
         moment = local(event.due_at)
         raise PollflowError(
-            f"{who} cannot withdraw now: withdrawals closed at {moment:%H:%M} on {moment:%A} "
-            f"{moment.day} {moment:%B %Y} ({event.citation})"
+            f"{who} cannot withdraw now: withdrawals closed at {moment:%H:%M} on "
+            f"{long_date(moment)} ({event.citation})"
         )
-
-
-_FIELDS = (
-    "commonly_used_surname",
-    "commonly_used_forenames",
-    "address",
-    "description",
-    "party",
-    "party_membership",
-    "list_party",
-    "list_position",
-    "proposer",
-    "seconder",
-    "agent_name",
-    "agent_address",
-)
 
 
 @dataclass
@@ -290,7 +271,7 @@ def import_candidates(
     }
     for row in rows:
         current = stored.pop(row.ident, None)
-        values = {name: getattr(row, name) for name in _FIELDS}
+        values = {name: getattr(row, name) for name in PARTICULARS}
         if current is None:
             if row.status == "withdrawn":
                 _check_withdrawal_time(session, poll, election_id, as_of, f"{row.forenames} {row.surname}")
@@ -376,7 +357,7 @@ def add_candidate(session: Session, poll: Poll, election_id: str, row: Candidate
         forenames=row.forenames,
         status=row.status,
         status_reason=row.reason,
-        **{name: getattr(row, name) for name in _FIELDS},
+        **{name: getattr(row, name) for name in PARTICULARS},
     )
     session.add(candidate)
     record(

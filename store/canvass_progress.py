@@ -14,9 +14,11 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from store.canvass import CanvassError
+from store.tables import shown
 from store.timeutil import LONDON
 
 ROUTES = {1: "Route 1 (matched)", 2: "Route 2 (unmatched)", 3: "Route 3 (defined)"}
@@ -237,9 +239,7 @@ class ProgressFile:
     notes: list[str] = field(default_factory=list)  # what the figures cannot say, for want of a column
 
 
-def _shown(text: str, limit: int = 40) -> str:
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+_shown = partial(shown, limit=40)  # a value from the file, quoted in an error
 
 
 def parse_date(text: str) -> dt.date | None:

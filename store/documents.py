@@ -25,7 +25,7 @@ from store.document_models import Document, DocumentStep, DocumentVersion
 from store.models import SIGNOFF_ROLES, Person, Poll, WorkDependency, WorkItem, utcnow
 from store.people import find_person, roles_of
 from store.queries import NotFoundError, find_poll
-from store.timeutil import local
+from store.timeutil import local, long_date
 from timetables.errors import PollflowError
 
 SOURCE = "documents"  # work items this module raises; store.planning leaves them alone
@@ -313,7 +313,7 @@ def check_publishable(session: Session, doc: Document, publish_from: dt.datetime
     if publish_from is not None and as_of < publish_from:
         day = local(publish_from)
         raise DocumentError(
-            f"{doc.key} is dated {day:%A} {day.day} {day:%B %Y}: it cannot be published before that day "
+            f"{doc.key} is dated {long_date(day)}: it cannot be published before that day "
             f"(to publish earlier, set the date: `pollflow replan {doc.scope} --set {doc.event_key}=DATE`, "
             "which makes a new version for sign-off)"
         )

@@ -6,13 +6,14 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from store.audit import record
 from store.models import ROLES, Person, PersonRole
-from store.tables import read_utf8_csv
+from store.tables import read_utf8_csv, shown
 from timetables.errors import PollflowError
 
 # Deliberately simple: one @, a dot in the domain, no spaces. Delivery proves the rest.
@@ -53,10 +54,7 @@ def parse_roles(text: str) -> list[str]:
     return list(dict.fromkeys(r for r in roles if r))
 
 
-def _shown(text: str, limit: int = 60) -> str:
-    """A value from the file as an error message quotes it: on one line, not too long."""
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+_shown = partial(shown, limit=60)  # a value from the file, quoted in an error
 
 
 def _valid_phone(phone: str) -> bool:

@@ -27,6 +27,7 @@ from store.models import (
     WorkItem,
     utcnow,
 )
+from store.timeutil import long_date
 from timetables.errors import PollflowError
 from timetables.model import Timetable
 from timetables.work import PlannedTask
@@ -130,7 +131,7 @@ def poll_title(tt: Timetable) -> str:
     if tt.registration_year:  # 'Wychwood registration year 2027': no polling day to name
         return names[0]
     joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return f"{joined}, {tt.poll_date:%A} {tt.poll_date.day} {tt.poll_date:%B %Y}"
+    return f"{joined}, {long_date(tt.poll_date)}"
 
 
 def sync_poll(

@@ -18,6 +18,8 @@ from store.staff_config import StaffingRules
 from store.staff_models import STAFF_ROLES, StaffMember, StaffPost, TrainingBooking, TrainingSession
 from store.timeutil import local
 
+HOLDS_PLACE = ("booked", "attended")  # booking statuses that hold a place on a session
+
 
 def add_session(
     session: Session,
@@ -100,8 +102,21 @@ def booked_count(session: Session, training: TrainingSession) -> int:
     return session.scalar(
         select(func.count())
         .select_from(TrainingBooking)
-        .where(TrainingBooking.session_id == training.id, TrainingBooking.status.in_(("booked", "attended")))
+        .where(TrainingBooking.session_id == training.id, TrainingBooking.status.in_(HOLDS_PLACE))
     )
+
+
+def booked_session(session: Session, poll: Poll, member: StaffMember) -> TrainingSession | None:
+    """The session of this poll on which the person holds a place, if any."""
+    return session.execute(
+        select(TrainingSession)
+        .join(TrainingBooking, TrainingBooking.session_id == TrainingSession.id)
+        .where(
+            TrainingSession.poll_id == poll.id,
+            TrainingBooking.staff_id == member.id,
+            TrainingBooking.status.in_(HOLDS_PLACE),
+        )
+    ).scalar()
 
 
 def find_session(session: Session, poll: Poll, code: str) -> TrainingSession:
@@ -149,7 +164,7 @@ def book(
         .where(TrainingSession.poll_id == poll.id, TrainingBooking.staff_id == member.id)
     ).all()
     for booking, other in mine:
-        if other.id == training.id and booking.status in ("booked", "attended"):
+        if other.id == training.id and booking.status in HOLDS_PLACE:
             return booking, False
     if booked_count(session, training) >= training.capacity:
         raise StaffingError(f"session {code} is full ({training.capacity} places): choose another")
@@ -218,7 +233,7 @@ def booked_ids(session: Session, poll: Poll) -> set[int]:
         session.scalars(
             select(TrainingBooking.staff_id)
             .join(TrainingSession, TrainingSession.id == TrainingBooking.session_id)
-            .where(TrainingSession.poll_id == poll.id, TrainingBooking.status.in_(("booked", "attended")))
+            .where(TrainingSession.poll_id == poll.id, TrainingBooking.status.in_(HOLDS_PLACE))
         )
     )
 

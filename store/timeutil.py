@@ -21,5 +21,10 @@ def london(day: dt.date, at: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, at, tzinfo=LONDON)
 
 
+def long_date(day: dt.date) -> str:
+    """'Tuesday 4 June 2024': a date as notices, letters and messages write it."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(LONDON)

@@ -22,7 +22,7 @@ from store.canvass_work import WorkChanges
 from store.models import Person, Poll
 from store.outbox import enqueue
 from store.people import holders
-from store.timeutil import local
+from store.timeutil import local, long_date
 from tasks.channels import Attachment
 from tasks.messages import render, when
 from tasks.settings import public_url
@@ -145,7 +145,7 @@ def days_left_text(report: Report) -> str:
     if days >= 0:
         return (
             f"{days} days to the last day for applications to the revised register "
-            f"({day:%A} {day.day} {day:%B %Y}; the register is due by "
+            f"({long_date(day)}; the register is due by "
             f"{report.rules.revised_register.day} {report.rules.revised_register:%B %Y})."
         )
     return f"The last day for applications to the revised register ({day:%d %B %Y}) has passed."
@@ -210,7 +210,7 @@ def report_messages(
         )
     context = dict(
         poll=poll,
-        report_date_text=f"{report.report_date:%A} {report.report_date.day} {report.report_date:%B %Y}",
+        report_date_text=long_date(report.report_date),
         file=report.current.filename,
         stale_days=report.age(today),
         routes_table=routes_table(report),

@@ -11,6 +11,7 @@ import datetime as dt
 
 from store.models import TimetableEvent
 from store.timeutil import local
+from store.timeutil import long_date as date_text  # the English twin of date_cy
 
 CY_DAYS = ("Llun", "Mawrth", "Mercher", "Iau", "Gwener", "Sadwrn", "Sul")
 CY_MONTHS = (
@@ -27,11 +28,6 @@ CY_MONTHS = (
     "Tachwedd",
     "Rhagfyr",
 )
-
-
-def date_text(day: dt.date) -> str:
-    """'Tuesday 4 June 2024'."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def time_text(at: dt.time) -> str:

@@ -40,7 +40,7 @@ from store.staff_models import (
     TrainingBooking,
     TrainingSession,
 )
-from store.timeutil import LONDON, local
+from store.timeutil import LONDON, local, long_date
 from tasks import delivery, settings
 from tasks.messages import render, when
 from tasks.settings import public_url
@@ -117,10 +117,6 @@ def resolve(session: Session, token: str, now: dt.datetime | None = None) -> Res
 # --- what messages say --------------------------------------------------------------------------
 
 
-def day_text(day: dt.date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
 def _council() -> dict:
     return staffing_rules().council.model_dump()
 
@@ -129,7 +125,7 @@ def _poll_ctx(poll: Poll, plan: StaffingPlan) -> dict:
     return {
         "key": poll.key,
         "title": poll.title,
-        "day": day_text(poll.poll_date),
+        "day": long_date(poll.poll_date),
         "recruitment_closes": when(plan.recruitment_close),
         "training_deadline": when(plan.training_deadline),
     }
@@ -142,7 +138,7 @@ def duty_lines(session: Session, poll: Poll, member: StaffMember) -> list[str]:
     for day, roles in sorted(staff_recruitment.duty_days(session, poll).items()):
         mine = sorted(r for r in roles if r in member.roles)
         if mine:
-            lines.append(f"{day_text(day)}: {duty_text(mine)}")
+            lines.append(f"{long_date(day)}: {duty_text(mine)}")
     return lines
 
 
@@ -170,7 +166,7 @@ def post_ctx(session: Session, post: StaffPost) -> dict:
         "key": post.key,
         "role": staff.label(post.role),
         "label": post.label,
-        "day": day_text(post.duty_date),
+        "day": long_date(post.duty_date),
         "starts": post.starts.strftime("%H:%M"),
         "ends": post.ends.strftime("%H:%M"),
         "station": station.name if station else None,
@@ -550,7 +546,7 @@ def respond(
             )
             summary = (
                 "available on "
-                + ", ".join(day_text(dt.date.fromisoformat(d)) for d in found.recruitment.available_dates)
+                + ", ".join(long_date(dt.date.fromisoformat(d)) for d in found.recruitment.available_dates)
                 if accept
                 else "not available"
             )
@@ -616,7 +612,7 @@ def _queue_answer_messages(session: Session, found: Resolved, answer: staff_recr
             person=_person(found.member),
             poll=_poll_ctx(found.poll, found.plan),
             available=answer.accepted,
-            days=[day_text(dt.date.fromisoformat(d)) for d in rec.available_dates],
+            days=[long_date(dt.date.fromisoformat(d)) for d in rec.available_dates],
             roles=[staff.label(r) for r in rec.roles],
             link=respond_url(invitation_token(rec, found.plan)),
         )
@@ -815,15 +811,7 @@ def letter_context(session: Session, poll: Poll, member: StaffMember, statuses=(
     offer = session.scalars(
         select(StaffOffer).where(StaffOffer.post_id == posts[0].id, StaffOffer.staff_id == member.id)
     ).first()
-    booking = session.execute(
-        select(TrainingSession)
-        .join(TrainingBooking, TrainingBooking.session_id == TrainingSession.id)
-        .where(
-            TrainingSession.poll_id == poll.id,
-            TrainingBooking.staff_id == member.id,
-            TrainingBooking.status.in_(("booked", "attended")),
-        )
-    ).scalar()
+    booking = staff_training.booked_session(session, poll, member)
     rules = staffing_rules()
     fees = fee_schedule()
     now = local(utcnow())
