@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from benchmarks.databases import databases
-from store.staff_allocation import Candidate, Rules, Slot, allocate, naive_allocate
+from store.staff.allocation import Candidate, Rules, Slot, allocate, naive_allocate
 
 DAY = dt.date(2027, 5, 6)
 STATIONS, PEOPLE, SEED = 350, 2000, 20270506
@@ -102,13 +102,16 @@ def best_of(fn, runs: int = 3) -> tuple[float, object]:
 def store_run(url: str) -> float:
     """Through the store: the need from the rules, the register, everyone's answer, then
     allocation read, computed and saved (timed)."""
-    from store import staff, staff_need, staff_posting, staff_recruitment
+    from store import staff
     from store.db import get_engine, session_scope
+    from store.models.staff import StaffMember, StaffRecruitment
     from store.queries import find_poll
-    from store.staff_config import staffing_rules
-    from store.staff_models import StaffMember, StaffRecruitment
-    from store.staff_register_import import StaffFile, StaffRecord, save_staff
-    from store.station_import import StationFile, StationRecord, save_stations
+    from store.staff import need as staff_need
+    from store.staff import posting as staff_posting
+    from store.staff import recruitment as staff_recruitment
+    from store.staff.config import staffing_rules
+    from store.staff.register_import import StaffFile, StaffRecord, save_staff
+    from store.staff.stations import StationFile, StationRecord, save_stations
     from tests.helpers import plan, seed_people
 
     slots, people = scenario()

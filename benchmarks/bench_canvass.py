@@ -2,7 +2,7 @@
 about 150,000 properties in 120 polling districts), on SQLite and PostgreSQL.
 
 Measures, in one process:
-- reading and checking the file (store.canvass_progress.read_progress), against the reference:
+- reading and checking the file (store.canvass.progress.read_progress), against the reference:
   the same file read with the standard library's csv.reader into a list (the floor for reading it
   at all);
 - importing it (the properties replaced, the figures, the audit entry) and raising the follow-up
@@ -24,8 +24,11 @@ import time
 from pathlib import Path
 
 from benchmarks.databases import databases
-from store import canvass_import, canvass_progress, canvass_report, canvass_work
 from store.canvass import find_canvass
+from store.canvass import imports as canvass_import
+from store.canvass import progress as canvass_progress
+from store.canvass import report as canvass_report
+from store.canvass import work as canvass_work
 from store.db import get_engine, session_scope
 from store.people import PersonRow, save_people
 from store.planning import sync_poll
@@ -108,7 +111,7 @@ def reference(path: Path) -> float:
 
 
 def run() -> None:
-    from tasks.canvass_chart import render_chart
+    from tasks.canvass.chart import render_chart
 
     path = make_file(Path(tempfile.mkdtemp(prefix="bench-canvass-file-")) / "progress.csv")
     floor = min(reference(path) for _ in range(3))

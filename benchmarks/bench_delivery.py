@@ -83,7 +83,7 @@ def messages(prefix: str) -> list[dict]:
 
 def reference(server: Server, items: list[dict]) -> float:
     """smtplib over one connection, the same messages, no store: seconds taken."""
-    from tasks.channels import message_id
+    from tasks.messaging.channels import message_id
 
     start = time.perf_counter()
     connection = smtplib.SMTP("127.0.0.1", server.port, timeout=20)
@@ -106,7 +106,7 @@ def through_outbox(url: str, server: Server, prefix: str) -> tuple[float, float]
     from store import outbox
     from store.db import get_engine
     from tasks import settings
-    from tasks.delivery import deliver
+    from tasks.messaging.delivery import deliver
 
     engine = get_engine(url)
     start = time.perf_counter()

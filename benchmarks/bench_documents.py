@@ -80,7 +80,7 @@ def run() -> None:
 
     from jinja2 import Environment
 
-    from tasks.rendering import html_to_pdf, htmls_to_pdf, pdfs, render_html
+    from tasks.documents.rendering import html_to_pdf, htmls_to_pdf, pdfs, render_html
 
     contexts = [letter(n) for n in range(LETTERS)]
     render_html("letter.html.j2", contexts[0])  # load and compile once, as a long run would

@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select, text
 from benchmarks.databases import databases
 from store.db import get_engine, session_scope
 from store.models import Person, PersonRole, Poll, Reminder, WorkItem
-from tasks.alerts import scan
+from tasks.messaging.alerts import scan
 
 LONDON = ZoneInfo("Europe/London")
 POLLS, ITEMS = 100, 300

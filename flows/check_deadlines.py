@@ -8,8 +8,8 @@ import datetime as dt
 from prefect import flow
 
 from flows.publish import emit, markdown_artifact
-from store.timeutil import now
 from tasks.steps import deliver_outbox, scan_deadlines
+from timetables.clock import now
 
 
 @flow(name="check-deadlines")

@@ -8,7 +8,7 @@ from flows.publish import current_run_id, emit
 from store.db import session_scope
 from store.queries import elections_of
 from store.work import complete
-from tasks import alerts
+from tasks.messaging import alerts
 from tasks.steps import deliver_outbox
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 from prefect import flow
 
 from flows.publish import markdown_artifact
-from store.timeutil import now
 from tasks.steps import deliver_outbox, queue_digests
+from timetables.clock import now
 
 
 @flow(name="daily-digest")

@@ -1,9 +1,9 @@
 """produce_documents: draw up the notices that are due, raise their proof-check and approval as work,
 and publish approved versions (to the output folder and, where configured, a webhook).
 
-Orchestration only: ``tasks.documents`` draws up, ``tasks.publishing`` publishes, ``store.documents``
-records. Running it twice changes nothing the second time: a version is made only when a
-document's content changed, work items and publications are written once.
+Orchestration only: ``tasks.documents.produce`` draws up, ``tasks.documents.publishing`` publishes,
+``store.documents.versions`` records. Running it twice changes nothing the second time: a version
+is made only when a document's content changed, work items and publications are written once.
 
 publish_document: publish one approved document now (``pollflow document publish``).
 """
@@ -17,8 +17,8 @@ from prefect import flow, get_run_logger
 from flows.publish import current_run_id, emit, markdown_artifact
 from store.db import session_scope
 from store.queries import elections_of, find_poll
-from store.timeutil import now
-from tasks.documents import prefect_tasks
+from tasks.documents.produce import prefect_tasks
+from timetables.clock import now
 
 
 @flow(name="produce-documents")
@@ -78,9 +78,9 @@ def publish_document(
     election_id: str, key: str, actor: str = "flow:publish-document", as_of: dt.datetime | None = None
 ) -> dict:
     """Publish the approved latest version of one document now; refused before approval."""
-    from store.documents import find_document, published_version, steps_of
-    from tasks.document_catalogue import CATALOGUE
-    from tasks.publishing import publish_one
+    from store.documents.versions import find_document, published_version, steps_of
+    from tasks.documents.catalogue import CATALOGUE
+    from tasks.documents.publishing import publish_one
 
     as_of = as_of or now()
     with session_scope() as session:

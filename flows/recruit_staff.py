@@ -17,8 +17,8 @@ import datetime as dt
 from prefect import flow, get_run_logger
 
 from flows.publish import emit, markdown_artifact
-from store.timeutil import now
 from tasks import staffing
+from timetables.clock import now
 
 
 def _advance(poll_id: int, as_of: dt.datetime, actor: str) -> dict:

@@ -20,7 +20,6 @@ from prefect.artifacts import create_table_artifact
 
 from flows.plan_election import plan_timetable
 from flows.publish import current_run_id, emit, markdown_artifact, slug
-from store.timeutil import now
 from tasks.canvass import (
     check_deferral,
     import_progress,
@@ -31,6 +30,7 @@ from tasks.canvass import (
     timetable_warnings,
 )
 from tasks.steps import compute_timetable, deliver_outbox
+from timetables.clock import now
 from timetables.errors import PollflowError
 
 

@@ -220,11 +220,11 @@ def _notice_of_election(console: Console, demo_home) -> list[str]:
     details given, the notice drawn up from the timetable, proof-checked by an officer, approved
     by the Returning Officer, and published on its day. Returns the published files."""
     from pollflow.runtime import run_flow
-    from store.council_details import parse_details, save_details
     from store.db import session_scope
-    from store.documents import approve, find_document, proof
+    from store.documents.council_details import parse_details, save_details
+    from store.documents.versions import approve, find_document, proof
     from store.queries import find_poll
-    from tasks.document_catalogue import CATALOGUE
+    from tasks.documents.catalogue import CATALOGUE
 
     with session_scope() as session:
         poll = find_poll(session, MAY_POLLS[0])
@@ -292,8 +292,8 @@ def _catch_up(moment: dt.datetime) -> int:
 
 
 def _write_feeds(ics_file, xlsx_file) -> None:
-    from pollflow.calendar_feed import person_calendar
-    from pollflow.workbook import write_plan
+    from pollflow.output.calendar_feed import person_calendar
+    from pollflow.output.workbook import write_plan
     from store import queries
     from store.db import session_scope
 

@@ -13,7 +13,7 @@
   batch (the message in hand included) 'sending' until the lease runs out, when another run takes
   them over.
 - Every write here is a single statement, so it is atomic even on a connection in autocommit
-  (which is how ``tasks.delivery`` runs them, to save a round trip or two a message).
+  (which is how ``tasks.messaging.delivery`` runs them, to save a round trip or two a message).
 """
 
 from __future__ import annotations

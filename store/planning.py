@@ -27,7 +27,7 @@ from store.models import (
     WorkItem,
     utcnow,
 )
-from store.timeutil import long_date
+from timetables.clock import long_date
 from timetables.errors import PollflowError
 from timetables.model import Timetable
 from timetables.work import PlannedTask
@@ -282,7 +282,7 @@ def _rename_scoped(session: Session, poll: Poll, renamed: dict[str, str]) -> Non
     history) rather than orphaning it under an id that no longer exists: events, work (whose
     keys name the election as one ``:``-separated part, as in ``publish_sopn:<election>`` or
     ``proof_sopn:<election>:v2``), candidates, documents and the council's details."""
-    from store.document_models import Candidate, Document, DocumentDetails
+    from store.models.documents import Candidate, Document, DocumentDetails
 
     def moved(key: str) -> str:
         return ":".join(renamed.get(part, part) for part in key.split(":"))

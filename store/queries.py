@@ -17,7 +17,7 @@ from store.models import (
     WorkDependency,
     WorkItem,
 )
-from store.timeutil import local
+from timetables.clock import local
 from timetables.errors import PollflowError
 
 

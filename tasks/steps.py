@@ -14,7 +14,8 @@ from prefect.cache_policies import NONE
 
 from store.db import get_engine, session_scope
 from store.planning import Changes, ReplanInputs, replan_inputs, sync_poll
-from tasks import alerts, delivery, settings
+from tasks import settings
+from tasks.messaging import alerts, delivery
 from timetables import Timetable, timetable_for
 from timetables.work import PlannedTask, load_overlay, plan_work
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from store.db import get_engine
 from tasks import settings
-from tasks.delivery import deliver
+from tasks.messaging.delivery import deliver
 
 
 def main(argv: list[str]) -> None:

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from store.models import AuditEntry, Notification, Person, Reminder, WorkItem
-from tasks import alerts
-from tasks.messages import render
+from tasks.messaging import alerts
+from tasks.messaging.render import render
 from tests.helpers import PEOPLE, london, plan, seed_people
 
 HARTFIELD = ["local.hartfield.2027-05-06"]
@@ -172,7 +172,8 @@ def test_a_missed_statutory_deadline_escalates_once_when_the_deadline_itself_pas
 
 
 def test_a_missed_deadline_goes_to_the_webhook_too(planned, webhook, smtp):
-    from tasks import delivery, settings
+    from tasks import settings
+    from tasks.messaging import delivery
 
     with planned.session() as s:
         result = alerts.scan(s, london("2027-04-01T10:00"))

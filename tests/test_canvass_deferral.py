@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from store import canvass, canvass_deferral
+from store import canvass
+from store.canvass import deferral as canvass_deferral
 from store.models import Notification, Poll, WorkItem
-from tasks.canvass_messages import deferral_messages
+from tasks.canvass.messages import deferral_messages
 from tests.helpers import plan, seed_people
 
 D = dt.date.fromisoformat

@@ -14,9 +14,12 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from pollflow.cli import main
-from store import canvass_deferral, canvass_import, canvass_progress, canvass_work
-from store.canvass_models import CanvassImport, CanvassProperty
+from store.canvass import deferral as canvass_deferral
+from store.canvass import imports as canvass_import
+from store.canvass import progress as canvass_progress
+from store.canvass import work as canvass_work
 from store.models import AuditEntry, Notification, Poll, WorkItem
+from store.models.canvass import CanvassImport, CanvassProperty
 from tests.helpers import london, plan, seed_people
 
 pytestmark = pytest.mark.usefixtures("prefect")

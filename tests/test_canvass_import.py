@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from store import canvass, canvass_import, canvass_progress, canvass_report, canvass_work
-from store.canvass_models import CanvassImport, CanvassProperty
+from store import canvass
+from store.canvass import imports as canvass_import
+from store.canvass import progress as canvass_progress
+from store.canvass import report as canvass_report
+from store.canvass import work as canvass_work
 from store.models import AuditEntry, Reminder, WorkItem
+from store.models.canvass import CanvassImport, CanvassProperty
 from tests.helpers import london, plan, seed_people
 
 FIXTURES = Path(__file__).parent / "fixtures" / "canvass"

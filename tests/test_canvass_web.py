@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from store import canvass_import, canvass_progress
+from store.canvass import imports as canvass_import
+from store.canvass import progress as canvass_progress
 from tests.helpers import london, plan, seed_people
 
 FIXTURES = Path(__file__).parent / "fixtures" / "canvass"
@@ -60,8 +61,8 @@ def test_the_report_page_in_a_browser(weekly, browser, tmp_path):
 
 
 def test_links_that_cannot_be_used(weekly, web_server, monkeypatch):
-    from tasks.canvass_messages import report_token
-    from tasks.tokens import sign
+    from tasks.canvass.messages import report_token
+    from tasks.messaging.tokens import sign
 
     base = f"{web_server}/canvass/report"
     expired = report_token("canvass.2027", weekly.week, now=dt.datetime.now(dt.UTC) - dt.timedelta(weeks=11))

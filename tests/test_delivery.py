@@ -24,8 +24,8 @@ from sqlmodel import Session
 from store import outbox
 from store.models import Notification, Person, utcnow
 from tasks import settings
-from tasks.channels import NotifyChannel, message_id
-from tasks.delivery import deliver
+from tasks.messaging.channels import NotifyChannel, message_id
+from tasks.messaging.delivery import deliver
 from tests import fakes
 from tests.fakes import SmtpServer, free_port
 

@@ -40,7 +40,7 @@ def wychwood(sqlite_store):
 
 @pytest.fixture
 def future(sqlite_store):
-    from store.council_details import parse_details, save_details
+    from store.documents.council_details import parse_details, save_details
     from tests.helpers import plan
     from tests.test_documents_samples import PEOPLE, details_for
 
@@ -195,7 +195,7 @@ def test_bad_document_commands_are_one_line(wychwood, capsys):
 
 
 def test_publishing_before_the_day_the_notice_is_dated_is_refused(future, capsys):
-    from tasks.document_text import date_text
+    from tasks.documents.text import date_text
 
     run(capsys, "candidates", "import", FUTURE, str(FIXTURES / "wychwood.csv"))
     code, out, err = run(capsys, "document", "produce", FUTURE, "--only", "notice_of_election")

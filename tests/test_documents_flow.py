@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from sqlmodel import select
 
-from store.documents import DocumentError, approve, find_document, proof
+from store.documents.versions import DocumentError, approve, find_document, proof
 from store.models import AuditEntry, WorkItem
 from tests.fakes import _HttpServer
 from tests.test_documents_samples import PROOFER, RO_EMAIL

@@ -9,14 +9,20 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from store.council_details import parse_details, save_details
-from store.documents import documents_of, find_document, latest_version
-from tasks.document_catalogue import CATALOGUE, area_results
-from tasks.document_law import CANDIDATE_KINDS
-from tasks.document_sources import load_sources
-from tasks.document_text import date_cy, date_text, on_cy, time_cy, time_text, when_cy, when_text
-from tasks.documents import produce, step_deadlines
-from tasks.rendering import MissingFieldError, html_to_pdf, render_as, render_docx, render_html
+from store.documents.council_details import parse_details, save_details
+from store.documents.versions import documents_of, find_document, latest_version
+from tasks.documents.catalogue import CATALOGUE, area_results
+from tasks.documents.law import CANDIDATE_KINDS
+from tasks.documents.produce import produce, step_deadlines
+from tasks.documents.rendering import (
+    MissingFieldError,
+    html_to_pdf,
+    render_as,
+    render_docx,
+    render_html,
+)
+from tasks.documents.sources import load_sources
+from tasks.documents.text import date_cy, date_text, on_cy, time_cy, time_text, when_cy, when_text
 from tests.test_documents_samples import (
     NO_CANDIDATES,
     SAMPLE_IDS,

@@ -7,11 +7,11 @@ import datetime as dt
 
 from sqlmodel import select
 
-from store.candidates import CandidateRow, check_candidate, import_candidates
-from store.council_details import parse_details, save_details
+from store.documents.candidates import CandidateRow, check_candidate, import_candidates
+from store.documents.council_details import parse_details, save_details
 from store.models import Election
 from store.people import PersonRow, save_people
-from tasks.document_law import default_areas
+from tasks.documents.law import default_areas
 from tests.helpers import plan
 from timetables.definitions import definitions
 
@@ -180,20 +180,20 @@ def setup_sample(session, kind: str, nation: str, candidates: bool = True, detai
 
 def entry_as_of(poll) -> dt.datetime:
     """A moment while nominations are open (withdrawals are still allowed)."""
-    from store.timeutil import LONDON
+    from timetables.clock import LONDON
 
     return dt.datetime.combine(poll.poll_date - dt.timedelta(days=40), dt.time(9), tzinfo=LONDON)
 
 
 def poll_as_of(poll) -> dt.datetime:
     """A moment after the statement of persons nominated and before the poll: every document due."""
-    from store.timeutil import LONDON
+    from timetables.clock import LONDON
 
     return dt.datetime.combine(poll.poll_date - dt.timedelta(days=3), dt.time(9), tzinfo=LONDON)
 
 
 def test_every_kind_with_candidates_has_a_sample():
-    from tasks.document_law import CANDIDATE_KINDS
+    from tasks.documents.law import CANDIDATE_KINDS
 
     assert {(k, n) for k, n in every_kind() if k in CANDIDATE_KINDS} <= set(SAMPLE_IDS)
     assert {k for k, _ in every_kind()} >= CANDIDATE_KINDS

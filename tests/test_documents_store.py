@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from store.candidates import (
+from store.documents.candidates import (
     CandidateRow,
     add_candidate,
     candidates_of,
@@ -23,9 +23,8 @@ from store.candidates import (
     statement_order,
     withdraw_candidate,
 )
-from store.council_details import parse_details, save_details
-from store.document_models import DocumentStep
-from store.documents import (
+from store.documents.council_details import parse_details, save_details
+from store.documents.versions import (
     DocumentError,
     approve,
     check_publishable,
@@ -37,14 +36,15 @@ from store.documents import (
     versions_of,
 )
 from store.models import AuditEntry, PersonRole, WorkItem
+from store.models.documents import DocumentStep
 from store.people import BadFileError, find_person
-from store.timeutil import LONDON
-from tasks.document_catalogue import CATALOGUE
-from tasks.document_sources import load_sources
-from tasks.documents import produce
-from tasks.publishing import publish_one
+from tasks.documents.catalogue import CATALOGUE
+from tasks.documents.produce import produce
+from tasks.documents.publishing import publish_one
+from tasks.documents.sources import load_sources
 from tests.helpers import plan
 from tests.test_documents_samples import PROOFER, RO_EMAIL, details_for, entry_as_of, setup_sample
+from timetables.clock import LONDON
 from timetables.errors import PollflowError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "candidates"

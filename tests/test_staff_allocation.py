@@ -10,11 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
 
-from store import staff, staff_posting, staff_recruitment
+from store import staff
+from store.models.staff import StaffPost
 from store.queries import find_poll
-from store.staff_allocation import Candidate, Rules, Slot, allocate, distance_km, naive_allocate
-from store.staff_config import staffing_rules
-from store.staff_models import StaffPost
+from store.staff import posting as staff_posting
+from store.staff import recruitment as staff_recruitment
+from store.staff.allocation import Candidate, Rules, Slot, allocate, distance_km, naive_allocate
+from store.staff.config import staffing_rules
 from tests.test_staff_support import (
     POLL_DAY,
     everyone_available,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from pollflow.cli import main
 from store.models import AuditEntry, Notification
-from store.staff_models import StaffPost
+from store.models.staff import StaffPost
 from tests.test_staff_support import FIXTURES, POLL, POLL_KEY, register, wychwood_register
 
 pytestmark = pytest.mark.usefixtures("prefect")

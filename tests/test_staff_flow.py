@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from store.models import AuditEntry, Notification
-from store.staff_models import StaffOffer, StaffPost
+from store.models.staff import StaffOffer, StaffPost
 from tasks import staffing
 from tests.test_staff_support import BEFORE_INVITES, POLL, POLL_KEY, setup_poll
 
@@ -113,7 +113,7 @@ def test_recruitment_end_to_end(store, smtp, monkeypatch):
 
 def test_a_crash_in_the_middle_loses_nothing_and_sends_nothing_twice(sqlite_store, smtp, monkeypatch):
     from flows.recruit_staff import allocate_staff, recruit_staff
-    from store import staff_recruitment
+    from store.staff import recruitment as staff_recruitment
 
     with sqlite_store.session() as s:
         setup_poll(s)

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from pollflow.cli import main
 from store.models import AuditEntry
-from store.staff_models import PollingDistrict, PollingPlace, PollingStation, StaffMember
-from store.staff_register_import import read_staff, save_staff
-from store.station_import import read_electorates, read_stations, save_electorates, save_stations
+from store.models.staff import PollingDistrict, PollingPlace, PollingStation, StaffMember
+from store.staff.register_import import read_staff, save_staff
+from store.staff.stations import read_electorates, read_stations, save_electorates, save_stations
 from store.tables import ImportRefused, normalise_postcode
 from tests.test_staff_support import FIXTURES
 from timetables.errors import PollflowError

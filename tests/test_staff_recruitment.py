@@ -9,14 +9,17 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from store import queries, staff, staff_recruitment, staff_report, staff_training, staff_work
+from store import queries, staff
 from store.models import AuditEntry, Notification, WorkItem
-from store.staff_config import ConfigError, staffing_rules
-from store.staff_crypto import encrypt_sensitive, purge_due, read_sensitive
-from store.staff_models import PollingStation, StaffOffer, StaffRecruitment, TrainingBooking
-from store.timeutil import LONDON
+from store.models.staff import PollingStation, StaffOffer, StaffRecruitment, TrainingBooking
+from store.staff import recruitment as staff_recruitment
+from store.staff import report as staff_report
+from store.staff import training as staff_training
+from store.staff import work as staff_work
+from store.staff.config import ConfigError, staffing_rules
+from store.staff.crypto import encrypt_sensitive, purge_due, read_sensitive
 from tasks import staffing
-from tasks.tokens import TokenError
+from tasks.messaging.tokens import TokenError
 from tests.helpers import london
 from tests.test_staff_support import (
     BEFORE_INVITES,
@@ -31,6 +34,7 @@ from tests.test_staff_support import (
     start,
     wychwood_register,
 )
+from timetables.clock import LONDON
 
 
 def need_by_station(need) -> dict[str, dict[str, int]]:

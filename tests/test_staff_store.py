@@ -9,12 +9,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import store.staff_models  # noqa: F401  (registers the tables)
-from store import staff_recruitment
-from store.staff_config import fee_schedule
-from store.staff_payroll import payroll_lines
+import store.models.staff  # noqa: F401  (registers the tables)
+from store.staff import recruitment as staff_recruitment
+from store.staff.config import fee_schedule
+from store.staff.payroll import payroll_lines
 from tasks import staffing
-from tasks.rendering import MissingFieldError, render_html
+from tasks.documents.rendering import MissingFieldError, render_html
 from tests.test_staff_support import BEFORE_INVITES, everyone_available, offer_of, posts, setup_poll, start
 
 STAFF_TABLES = {

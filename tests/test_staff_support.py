@@ -8,12 +8,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from store import staff, staff_need, staff_recruitment, staff_work
+from store import staff
 from store.models import Poll
-from store.staff_config import staffing_rules
-from store.staff_models import StaffingPlan, StaffMember, StaffOffer, StaffPost, StaffRecruitment
-from store.staff_register_import import StaffFile, StaffRecord, save_staff
-from store.station_import import read_stations, save_stations
+from store.models.staff import StaffingPlan, StaffMember, StaffOffer, StaffPost, StaffRecruitment
+from store.staff import need as staff_need
+from store.staff import recruitment as staff_recruitment
+from store.staff import work as staff_work
+from store.staff.config import staffing_rules
+from store.staff.register_import import StaffFile, StaffRecord, save_staff
+from store.staff.stations import read_stations, save_stations
 from tests.helpers import london, plan, seed_people
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ems"

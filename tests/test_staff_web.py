@@ -9,9 +9,10 @@ import requests
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from store import staff_recruitment, staff_training
 from store.models import Notification
-from store.staff_models import StaffOffer, StaffRecruitment, TrainingBooking
+from store.models.staff import StaffOffer, StaffRecruitment, TrainingBooking
+from store.staff import recruitment as staff_recruitment
+from store.staff import training as staff_training
 from tasks import staffing
 from tests.helpers import london
 from tests.test_staff_support import (
@@ -159,7 +160,7 @@ def test_links_that_cannot_be_used(sqlite_store, web_server):
     assert forged.status_code == 404 and "This link cannot be used" in forged.text
     with sqlite_store.session() as s:
         rec = s.scalars(select(StaffRecruitment)).first()
-        from tasks.tokens import sign
+        from tasks.messaging.tokens import sign
 
         expired = sign(
             staffing.INVITATION, {"r": rec.id}, expires=dt.datetime.now(dt.UTC) - dt.timedelta(days=1)

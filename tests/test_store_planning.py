@@ -2,7 +2,6 @@
 
 from sqlalchemy import func, select
 
-from store.document_models import Candidate, Document, DocumentDetails
 from store.models import (
     AuditEntry,
     DateOverride,
@@ -13,6 +12,7 @@ from store.models import (
     WorkDependency,
     WorkItem,
 )
+from store.models.documents import Candidate, Document, DocumentDetails
 from tests.helpers import plan, seed_people
 
 TABLES = (Poll, Election, TimetableEvent, WorkItem, WorkDependency, Reminder, DateOverride, AuditEntry)

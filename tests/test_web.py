@@ -7,7 +7,7 @@ import requests
 from icalendar import Calendar
 
 from pollflow.web import calendar_url
-from tasks.tokens import TokenError, sign, verify
+from tasks.messaging.tokens import TokenError, sign, verify
 from tests.helpers import plan, seed_people
 
 

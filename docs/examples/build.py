@@ -27,9 +27,9 @@ def main() -> None:
     import pypdfium2
 
     from store.db import get_engine, session_scope
-    from store.documents import find_document, latest_version
-    from tasks.documents import produce
-    from tasks.rendering import html_to_pdf
+    from store.documents.versions import find_document, latest_version
+    from tasks.documents.produce import produce
+    from tasks.documents.rendering import html_to_pdf
     from tests.test_documents_samples import poll_as_of, setup_sample
 
     for kind, nation, key, name in EXAMPLES:

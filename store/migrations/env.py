@@ -1,18 +1,9 @@
 """Alembic environment: runs against the engine pollflow passes in (store.db.alembic_config)."""
 
-import importlib
-import pkgutil
-
 from alembic import context
 from sqlmodel import SQLModel
 
-import store
-
-# Every module of tables (store/models.py and store/*_models.py) registers its tables on
-# SQLModel.metadata; each part of pollflow keeps its tables in its own module.
-for module in pkgutil.iter_modules(store.__path__):
-    if module.name == "models" or module.name.endswith("_models"):
-        importlib.import_module(f"store.{module.name}")
+import store.models  # noqa: F401  (registers every table on SQLModel.metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -1,0 +1,129 @@
+"""Delivering the outbox: claim a batch, send each message, record what happened to it.
+
+Each message is recorded in its own transaction as soon as its fate is known. Before each send
+the sender makes sure its lease on the message will outlast the send (renewing the lease on the
+rest of the batch when it runs low), so that no other sender can take a message over while it
+is being sent; a message another sender took over anyway is left to that sender.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from store import outbox
+from store.models import Notification, utcnow
+from tasks.messaging.channels import Channels, NotifyChannel, PermanentFailure, TemporaryFailure
+from tasks.settings import Settings
+
+# The longest a send may take (the SMTP timeout is 20 s, Notify's 30 s): a message is only sent
+# while its lease has at least this long to run (or half the lease, if the lease is shorter).
+SEND_MARGIN = dt.timedelta(seconds=60)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    taken_over: int = 0  # messages another sender took over after this one's lease ran out
+
+    def summary(self) -> dict:
+        return {
+            "sent": self.sent,
+            "retrying": self.retrying,
+            "failed": self.failed,
+            "errors": self.errors[:20],
+        }
+
+
+def deliver(
+    engine: Engine,
+    settings: Settings,
+    *,
+    limit: int = 10_000,
+    batch: int = 100,
+    now: dt.datetime | None = None,
+) -> DeliveryReport:
+    """Send what is due in the outbox, up to ``limit`` messages, each in its own transaction.
+
+    ``now`` is the delivery's clock for what is due and when a retry falls due (tests move it
+    on); leases are renewed by the real clock."""
+    report = DeliveryReport()
+    channels = Channels(settings)
+    lease = dt.timedelta(seconds=max(settings.delivery_lease_seconds, 1))
+    margin = min(SEND_MARGIN, lease / 2)
+    taken = 0
+    try:
+        # One connection for the run, in autocommit: every outbox write is a single statement, so
+        # each is its own transaction all the same (durable when it returns), with no BEGIN and
+        # COMMIT round trips and no pool check-out around each message.
+        with (
+            engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection,
+            Session(connection, expire_on_commit=False) as session,
+        ):
+            while taken < limit:
+                claimed = outbox.claim(session, min(batch, limit - taken), lease, now)
+                if not claimed:
+                    break
+                taken += len(claimed)
+                pending = deque(claimed)
+                while pending:
+                    if pending[0].claimed_until - margin <= utcnow():
+                        held = outbox.extend(session, list(pending), lease)
+                        kept = {m.id for m in held}
+                        _lost(report, [m for m in pending if m.id not in kept])
+                        pending = deque(held)
+                        continue
+                    _send_one(session, channels, pending.popleft(), report, now)
+    finally:
+        channels.close()
+    return report
+
+
+def _lost(report: DeliveryReport, messages: list[Notification]) -> None:
+    for message in messages:
+        report.taken_over += 1
+        report.errors.append(f"{message.recipient}: another sender took message {message.id} over")
+
+
+def _send_one(
+    session: Session,
+    channels: Channels,
+    message: Notification,
+    report: DeliveryReport,
+    now: dt.datetime | None,
+) -> None:
+    try:
+        channel = channels.route(message)
+        provider_id = None
+        if isinstance(channel, NotifyChannel) and message.attempts > 1:
+            # A retry, perhaps after a sender died mid-send: ask Notify before sending again.
+            provider_id = channel.already_sent(message.dedupe_key)
+        if provider_id is None:
+            provider_id = channel.send(message)
+    except TemporaryFailure as exc:
+        recorded = outbox.mark_retry(session, message, str(exc), now)
+        report.retrying += 1
+        report.errors.append(f"{message.recipient}: {exc}")
+    except PermanentFailure as exc:
+        recorded = outbox.mark_failed(session, message, str(exc))
+        report.failed += 1
+        report.errors.append(f"{message.recipient}: {exc}")
+    except Exception as exc:
+        # A fault of pollflow's or a library's: this message is retried (and given up on after
+        # outbox.MAX_ATTEMPTS) instead of stopping every message after it, run after run.
+        channels.close()
+        recorded = outbox.mark_retry(session, message, f"unexpected error: {exc!r}", now)
+        report.retrying += 1
+        report.errors.append(f"{message.recipient}: unexpected error: {exc!r}")
+    else:
+        recorded = outbox.mark_sent(session, message, provider_id)
+        report.sent += 1
+    if not recorded:
+        _lost(report, [message])
