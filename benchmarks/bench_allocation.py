@@ -112,7 +112,7 @@ def store_run(url: str) -> float:
     from store.staff.config import staffing_rules
     from store.staff.register_import import StaffFile, StaffRecord, save_staff
     from store.staff.stations import StationFile, StationRecord, save_stations
-    from tests.helpers import plan, seed_people
+    from tests.support.helpers import plan, seed_people
 
     slots, people = scenario()
     engine = get_engine(url)

@@ -127,7 +127,7 @@ def postgres_store(tmp_path, monkeypatch):
 @pytest.fixture
 def smtp(monkeypatch):
     """A real SMTP server on localhost, named by POLLFLOW_SMTP_URL."""
-    from tests.fakes import SmtpServer
+    from tests.support.fakes import SmtpServer
 
     server = SmtpServer().start()
     monkeypatch.setenv("POLLFLOW_SMTP_URL", server.url)
@@ -138,7 +138,7 @@ def smtp(monkeypatch):
 @pytest.fixture
 def notify(monkeypatch):
     """A local HTTP server speaking GOV.UK Notify's API, configured as pollflow's Notify."""
-    from tests import fakes
+    from tests.support import fakes
 
     server = fakes.FakeNotify()
     monkeypatch.setenv("POLLFLOW_NOTIFY_API_KEY", fakes.NOTIFY_API_KEY)
@@ -151,7 +151,7 @@ def notify(monkeypatch):
 
 @pytest.fixture
 def webhook(monkeypatch):
-    from tests.fakes import WebhookReceiver
+    from tests.support.fakes import WebhookReceiver
 
     receiver = WebhookReceiver()
     monkeypatch.setenv("POLLFLOW_WEBHOOK_URL", receiver.url)
@@ -182,7 +182,7 @@ def web_server(monkeypatch):
     import uvicorn
 
     from pollflow.web import create_app
-    from tests.fakes import free_port
+    from tests.support.fakes import free_port
 
     port = free_port()
     monkeypatch.setenv("POLLFLOW_PUBLIC_URL", f"http://127.0.0.1:{port}")

@@ -30,7 +30,7 @@ def main() -> None:
     from store.documents.versions import find_document, latest_version
     from tasks.documents.produce import produce
     from tasks.documents.rendering import html_to_pdf
-    from tests.test_documents_samples import poll_as_of, setup_sample
+    from tests.tasks.documents.test_samples import poll_as_of, setup_sample
 
     for kind, nation, key, name in EXAMPLES:
         engine = get_engine(f"sqlite:///{tempfile.mkdtemp()}/examples.db")

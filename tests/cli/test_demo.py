@@ -1,0 +1,38 @@
+"""`make demo` (= `pollflow demo`), run as a user runs it: a fresh POLLFLOW_HOME, its own SMTP
+server, Prefect's embedded API. It must finish and show the work it did."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from pypdf import PdfReader
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_demo_plans_checks_delivers_publishes_and_summarises(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POLLFLOW_", "PREFECT_"))}
+    env.update(POLLFLOW_HOME=str(tmp_path), COLUMNS="200")
+    done = subprocess.run(
+        [sys.executable, "-m", "pollflow", "demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = " ".join(done.stdout.split())  # rich wraps long lines to the terminal
+    assert "Planned local.wychwood.2027-05-06+local.wychwood-parishes.2027-05-06: 31 statutory events" in out
+    assert "Planned parl.wychwood-and-chipping.by.2027-03-18" in out
+    assert "1 published on Wed 31 Mar 2027" in out
+    assert re.search(r"Planned the registration year canvass\.wychwood\.2027: \d+ statutory events", out)
+    delivered = int(re.search(r"Messages delivered to the demo's SMTP server: (\d+)", out).group(1))
+    assert delivered > 0 and f"Outbox: sent {delivered} " in out
+
+    notice = next((tmp_path / "demo" / "published").rglob("notice_of_election.pdf"))
+    text = PdfReader(notice).pages[0].extract_text()
+    assert "NOTICE OF ELECTION" in text and "Wednesday 31 March 2027" in text
+    assert "4pm on Thursday 8 April 2027" in text  # close of nominations: 19 working days before

@@ -1,0 +1,45 @@
+"""The web service: calendar feeds Outlook subscribes to, behind signed links."""
+
+import datetime as dt
+
+import pytest
+import requests
+from icalendar import Calendar
+
+from pollflow.web import calendar_url
+from tasks.messaging.tokens import TokenError, sign, verify
+from tests.support.helpers import plan, seed_people
+
+
+def test_a_subscribed_calendar_lists_a_persons_open_work(sqlite_store, web_server):
+    with sqlite_store.session() as s:
+        seed_people(s)
+        plan(s)
+    url = calendar_url("Bob@Wychwood.gov.uk")
+    assert url.startswith(web_server + "/calendar/") and url.endswith(".ics")
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+    cal = Calendar.from_ical(response.text)
+    summaries = [str(e["summary"]) for e in cal.walk("VEVENT")]
+    assert "Book polling places and stations (and confirm access, keys and accessibility)" in summaries
+    assert all(len(list(e.walk("VALARM"))) == 3 for e in cal.walk("VEVENT"))
+
+
+def test_a_tampered_or_foreign_link_finds_nothing(sqlite_store, web_server):
+    url = calendar_url("bob@wychwood.gov.uk")
+    tampered = url.replace("/calendar/", "/calendar/x")
+    assert requests.get(tampered, timeout=10).status_code == 404
+    foreign = f"{web_server}/calendar/{sign('invitation', {'email': 'bob@wychwood.gov.uk'})}.ics"
+    assert requests.get(foreign, timeout=10).status_code == 404
+
+
+def test_tokens_carry_an_expiry_and_a_purpose():
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
+    token = sign("invitation", {"person": 3}, expires=later)
+    assert verify("invitation", token) == {"person": 3}
+    with pytest.raises(TokenError, match="expired"):
+        verify("invitation", token, now=later + dt.timedelta(seconds=1))
+    with pytest.raises(TokenError, match="changed or is for something else"):
+        verify("calendar", token)
+    with pytest.raises(TokenError, match="incomplete"):
+        verify("invitation", "garbage")
