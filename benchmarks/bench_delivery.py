@@ -20,6 +20,7 @@ from email.utils import formatdate
 from sqlmodel import Session
 
 from benchmarks.databases import databases
+from store.outbox import OutgoingMessage
 
 N = 1000
 ROUNDS = 3
@@ -67,21 +68,21 @@ class Server:
         self.process.wait(10)
 
 
-def messages(prefix: str) -> list[dict]:
+def messages(prefix: str) -> list[OutgoingMessage]:
     return [
-        {
-            "dedupe_key": f"bench:{prefix}:{i}",
-            "kind": "reminder",
-            "channel": "email",
-            "recipient": f"officer{i % 50}@wychwood.gov.uk",
-            "subject": f"Reminder: publish the notice of election ({i})",
-            "body": "The notice of election must be published by 4pm on Monday 29 March.\n" * 8,
-        }
+        OutgoingMessage(
+            dedupe_key=f"bench:{prefix}:{i}",
+            kind="reminder",
+            channel="email",
+            recipient=f"officer{i % 50}@wychwood.gov.uk",
+            subject=f"Reminder: publish the notice of election ({i})",
+            body="The notice of election must be published by 4pm on Monday 29 March.\n" * 8,
+        )
         for i in range(N)
     ]
 
 
-def reference(server: Server, items: list[dict]) -> float:
+def reference(server: Server, items: list[OutgoingMessage]) -> float:
     """smtplib over one connection, the same messages, no store: seconds taken."""
     from tasks.messaging.channels import message_id
 
@@ -90,12 +91,12 @@ def reference(server: Server, items: list[dict]) -> float:
     for m in items:
         email = EmailMessage()
         email["From"] = MAIL_FROM
-        email["To"] = m["recipient"]
-        email["Subject"] = m["subject"]
+        email["To"] = m.recipient
+        email["Subject"] = m.subject
         email["Date"] = formatdate(localtime=True)
-        email["Message-ID"] = message_id(m["dedupe_key"])
-        email["X-Pollflow-Kind"] = m["kind"]
-        email.set_content(m["body"])
+        email["Message-ID"] = message_id(m.dedupe_key)
+        email["X-Pollflow-Kind"] = m.kind
+        email.set_content(m.body)
         connection.send_message(email)
     connection.quit()
     return time.perf_counter() - start

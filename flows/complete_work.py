@@ -8,7 +8,7 @@ from flows.publish import current_run_id, emit
 from store.db import session_scope
 from store.queries import elections_of
 from store.work import complete
-from tasks.messaging import alerts
+from tasks.messaging.changes import unblocked_messages
 from tasks.steps import deliver_outbox
 
 
@@ -28,7 +28,7 @@ def complete_work_item(
             "unblocked": [w.key for w in done.unblocked],
         }
         if not done.already_done:
-            alerts.unblocked_messages(session, done.item, done.by)
+            unblocked_messages(session, done.item, done.by)
         ids = elections_of(session, done.poll)
     if not result["already_done"]:
         emit(

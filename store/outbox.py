@@ -1,7 +1,9 @@
 """The notification outbox: queued once, claimed by one sender, delivered once.
 
-- ``enqueue`` inserts by dedupe key and ignores keys already there, so a reminder, an overdue
-  alert or a digest is queued exactly once however many scans see it, even two at once.
+- ``OutgoingMessage`` is what every feature hands the outbox (``message()`` builds one from a
+  rendered subject and body). ``enqueue`` inserts by dedupe key and ignores keys already there,
+  so a reminder, an overdue alert or a digest is queued exactly once however many scans see it,
+  even two at once.
 - ``claim`` marks a batch 'sending' with a lease, in one statement. On PostgreSQL it skips rows
   another sender holds (FOR UPDATE SKIP LOCKED), so two senders never take the same message.
   Each claim counts an attempt, and the attempt count is the claim's token: a sender's
@@ -19,38 +21,95 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from store.models import Notification, utcnow
+from store.models import Notification, Person, utcnow
 
 # Temporary failures are retried after 1, 2, 4 ... minutes, at most an hour apart.
 BACKOFF_START = dt.timedelta(minutes=1)
 BACKOFF_CAP = dt.timedelta(hours=1)
 MAX_ATTEMPTS = 12
-# Optional columns: every row of one INSERT must name the same columns, or the database would
-# silently drop (or refuse) the ones only some messages have.
-OPTIONAL = ("poll_id", "person_id", "work_item_id")
 
 
-def enqueue(session: Session, messages: list[dict]) -> int:
-    """Queue messages (dicts of Notification fields); return how many were new."""
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One message to queue: the contract between every feature that sends and delivery."""
+
+    dedupe_key: str  # queued once per key, however often it is offered
+    kind: str  # what it is about: reminder, overdue, staff-offer, canvass-report...
+    channel: str  # email, sms or webhook
+    recipient: str  # an email address, a phone number, or "webhook"
+    subject: str
+    body: str
+    poll_id: int | None = None
+    person_id: int | None = None
+    work_item_id: int | None = None
+
+
+def message(
+    dedupe_key: str,
+    kind: str,
+    rendered: tuple[str, str],
+    *,
+    to: Person | None = None,
+    recipient: str | None = None,
+    channel: str = "email",
+    poll_id: int | None = None,
+    work_item_id: int | None = None,
+) -> OutgoingMessage:
+    """A message from a rendered (subject, body): to a person (their email, unless ``recipient``
+    says otherwise, such as their phone), or to a bare ``recipient`` (a member of staff, the
+    team's webhook)."""
+    subject, body = rendered
+    if recipient is None:
+        if to is None:
+            raise ValueError(f"message {dedupe_key} has no recipient")
+        recipient = to.email
+    return OutgoingMessage(
+        dedupe_key=dedupe_key,
+        kind=kind,
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        poll_id=poll_id,
+        person_id=to.id if to is not None else None,
+        work_item_id=work_item_id,
+    )
+
+
+def enqueue(session: Session, messages: list[OutgoingMessage]) -> int:
+    """Queue messages; return how many were new."""
     if not messages:
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    given = set().union(*messages)
-    unknown = given - set(Notification.__table__.columns.keys())
-    if unknown:
-        raise ValueError(f"not Notification fields: {', '.join(sorted(unknown))}")
-    # Every row names the same columns: what any message gives, else its default.
-    defaults = {**dict.fromkeys(given), **dict.fromkeys(OPTIONAL)}
-    defaults.update(next_attempt_at=now, created_at=now, status="queued", attempts=0)
-    rows = [{**defaults, **m} for m in messages]
+    # Every row names every column (one INSERT for many rows must), so a field only some
+    # messages give is kept for those and None for the rest.
+    rows = [
+        {
+            "dedupe_key": m.dedupe_key,
+            "kind": m.kind,
+            "channel": m.channel,
+            "recipient": m.recipient,
+            "subject": m.subject,
+            "body": m.body,
+            "poll_id": m.poll_id,
+            "person_id": m.person_id,
+            "work_item_id": m.work_item_id,
+            "next_attempt_at": now,
+            "created_at": now,
+            "status": "queued",
+            "attempts": 0,
+        }
+        for m in messages
+    ]
     added = 0
     for start in range(0, len(rows), 500):
         statement = (

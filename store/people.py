@@ -193,15 +193,3 @@ def find_person(session: Session, email: str) -> Person:
 
 def roles_of(session: Session, person: Person) -> set[str]:
     return {r.role for r in session.exec(select(PersonRole).where(PersonRole.person_id == person.id))}
-
-
-def holders(session: Session, role: str) -> list[Person]:
-    """The active people who hold a role, by email."""
-    return list(
-        session.scalars(
-            select(Person)
-            .join(PersonRole, PersonRole.person_id == Person.id)
-            .where(PersonRole.role == role, Person.active)
-            .order_by(Person.email)
-        ).all()
-    )

@@ -9,7 +9,6 @@ override) changes exactly what moved and says so. Owners assigned by hand or ear
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
@@ -18,8 +17,6 @@ from store.audit import record
 from store.models import (
     DateOverride,
     Election,
-    Person,
-    PersonRole,
     Poll,
     Reminder,
     TimetableEvent,
@@ -27,6 +24,7 @@ from store.models import (
     WorkItem,
     utcnow,
 )
+from store.owners import OwnerPicker
 from timetables.clock import long_date
 from timetables.errors import PollflowError
 from timetables.model import Timetable
@@ -96,30 +94,6 @@ class Changes:
 
 def _same_moment(a: dt.datetime | None, b: dt.datetime | None) -> bool:
     return a == b  # aware datetimes compare by instant
-
-
-class OwnerPicker:
-    """Assigns work by role: the active person with the role and the least open work."""
-
-    def __init__(self, session: Session):
-        people = {p.id: p for p in session.exec(select(Person).where(Person.active)).all()}
-        self.by_role: dict[str, list[Person]] = {}
-        for role in session.exec(select(PersonRole)).all():
-            if role.person_id in people:
-                self.by_role.setdefault(role.role, []).append(people[role.person_id])
-        self.load = Counter(
-            owner
-            for owner in session.exec(select(WorkItem.owner_id).where(WorkItem.status == "open")).all()
-            if owner is not None
-        )
-
-    def pick(self, role: str) -> Person | None:
-        candidates = self.by_role.get(role) or []
-        if not candidates:
-            return None
-        chosen = min(candidates, key=lambda p: (self.load[p.id], p.email))
-        self.load[chosen.id] += 1
-        return chosen
 
 
 def poll_title(tt: Timetable) -> str:

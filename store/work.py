@@ -43,11 +43,7 @@ def check_completable(
             f"{item.key} needs a named sign-off by the Returning Officer or a deputy; "
             f"{by.email} holds neither role"
         )
-    waiting = session.scalars(
-        select(WorkItem)
-        .join(WorkDependency, WorkDependency.depends_on_id == WorkItem.id)
-        .where(WorkDependency.work_item_id == item.id, WorkItem.status == "open")
-    ).all()
+    waiting = open_blockers(session, item)
     if waiting:
         raise WorkError(f"{item.key} waits for {', '.join(w.key for w in waiting)}: complete those first")
     return item, by, poll
@@ -74,24 +70,27 @@ def complete(
         details={"work_item_id": item.id, "note": note, "signoff": item.needs_signoff},
         flow_run_id=flow_run_id,
     )
-    unblocked = [
-        w
-        for w in session.scalars(
+    unblocked = [w for w in open_dependents(session, item) if not open_blockers(session, w)]
+    return Completed(item, poll, by, unblocked)
+
+
+def open_blockers(session: Session, item: WorkItem) -> list[WorkItem]:
+    """The open work ``item`` waits for: it cannot be completed before these are."""
+    return list(
+        session.scalars(
+            select(WorkItem)
+            .join(WorkDependency, WorkDependency.depends_on_id == WorkItem.id)
+            .where(WorkDependency.work_item_id == item.id, WorkItem.status == "open")
+        ).all()
+    )
+
+
+def open_dependents(session: Session, item: WorkItem) -> list[WorkItem]:
+    """The open work that waits for ``item``."""
+    return list(
+        session.scalars(
             select(WorkItem)
             .join(WorkDependency, WorkDependency.work_item_id == WorkItem.id)
             .where(WorkDependency.depends_on_id == item.id, WorkItem.status == "open")
         ).all()
-        if not _still_waiting(session, w)
-    ]
-    return Completed(item, poll, by, unblocked)
-
-
-def _still_waiting(session: Session, item: WorkItem) -> bool:
-    return (
-        session.scalars(
-            select(WorkItem.id)
-            .join(WorkDependency, WorkDependency.depends_on_id == WorkItem.id)
-            .where(WorkDependency.work_item_id == item.id, WorkItem.status == "open")
-        ).first()
-        is not None
     )

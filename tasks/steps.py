@@ -15,7 +15,8 @@ from prefect.cache_policies import NONE
 from store.db import get_engine, session_scope
 from store.planning import Changes, ReplanInputs, replan_inputs, sync_poll
 from tasks import settings
-from tasks.messaging import alerts, delivery
+from tasks.messaging import alerts, delivery, digest
+from tasks.messaging.changes import moved_messages
 from timetables import Timetable, timetable_for
 from timetables.work import PlannedTask, load_overlay, plan_work
 
@@ -62,7 +63,7 @@ def save_plan(
             flow_run_id=flow_run_id,
         )
         if changes.work_moved:
-            alerts.moved_messages(session, poll, changes.work_moved, reason="replanned")
+            moved_messages(session, poll, changes.work_moved, reason="replanned")
         return Saved(poll.id, poll.key, poll.title, changes)
 
 
@@ -83,7 +84,7 @@ def scan_deadlines(as_of: dt.datetime) -> alerts.ScanResult:
 @task(name="queue digests", **TASK)
 def queue_digests(as_of: dt.datetime) -> int:
     with session_scope() as session:
-        return alerts.digest(session, as_of)
+        return digest.digest(session, as_of)
 
 
 @task(name="deliver outbox", retries=2, retry_delay_seconds=[5, 30], **TASK)

@@ -16,7 +16,7 @@ from store.audit import record
 from store.canvass import CanvassError, canvass_year, find_canvass
 from store.canvass.work import DUE_TIME, SOURCE
 from store.models import DateOverride, Election, Person, Poll, TimetableEvent, WorkItem, utcnow
-from store.planning import OwnerPicker
+from store.owners import OwnerPicker
 from timetables.clock import local, london
 
 DEFERRAL_OFFER = "canvass:deferral_offer"

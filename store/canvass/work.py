@@ -18,7 +18,7 @@ from store.audit import record
 from store.canvass.imports import current_import, load_properties
 from store.canvass.rules import HORIZON, NEEDS, Group, Need, Rules, analyse, rules_for
 from store.models import Poll, Reminder, WorkItem, utcnow
-from store.planning import OwnerPicker
+from store.owners import OwnerPicker
 from timetables.clock import local, london
 from timetables.work import ON_THE_DAY_TIME
 

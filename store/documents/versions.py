@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from store.audit import record
 from store.models import SIGNOFF_ROLES, Person, Poll, WorkDependency, WorkItem, utcnow
 from store.models.documents import Document, DocumentStep, DocumentVersion
+from store.owners import OwnerPicker
 from store.people import find_person, roles_of
 from store.queries import NotFoundError, find_poll
 from timetables.clock import local, long_date
@@ -419,8 +420,6 @@ def ensure_work(
     actor: str = "flow:produce-documents",
 ) -> tuple[WorkItem, bool]:
     """A work item of this module's, created once (and its due date kept up to date)."""
-    from store.planning import OwnerPicker
-
     item = _work(session, poll, key)
     if item is not None:
         if item.status == "open" and (item.due_at != due_at or item.title != title):

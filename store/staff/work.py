@@ -15,7 +15,7 @@ from sqlmodel import Session
 from store.audit import record
 from store.models import Poll, WorkItem, utcnow
 from store.models.staff import StaffingPlan, StaffRecruitment
-from store.planning import OwnerPicker
+from store.owners import OwnerPicker
 from store.staff.config import StaffingRules
 from store.staff.need import active_posts
 from store.staff.training import untrained

@@ -20,17 +20,16 @@ from store.canvass.report import Report, attach, attachments
 from store.canvass.rules import NEEDS
 from store.canvass.work import WorkChanges
 from store.models import Person, Poll
-from store.outbox import enqueue
-from store.people import holders
+from store.outbox import OutgoingMessage, enqueue, message
+from store.owners import MANAGERS, holders
 from tasks.messaging.channels import Attachment
 from tasks.messaging.render import render, when
 from tasks.messaging.tokens import sign
 from tasks.settings import public_url
-from timetables.clock import local, long_date
+from timetables.clock import long_date
 
 REPORT_LINK = "canvass-report"
 LINK_LIFETIME = dt.timedelta(weeks=10)
-MANAGERS = "electoral-services-manager"
 
 
 def report_token(poll_key: str, week: str, now: dt.datetime | None = None) -> str:
@@ -224,15 +223,14 @@ def report_messages(
     queued = 0
     recipients = []
     for person in holders(session, MANAGERS):
-        subject, body = render("canvass_report", person=person, **context)
         key = f"canvass-report:{poll.key}:{week}:{person.id}"
-        if _queue(session, key, "email", person, poll, subject, body):
+        if _queue(session, key, render("canvass_report", person=person, **context), person, poll):
             attach(session, key, f"canvass-progress-{poll.key}-{week}.png", "image/png", chart)
             queued += 1
             recipients.append(person.email)
         if text and person.phone:
             rates = {r: pct(figures["routes"][r]["rate"]) for r in ("1", "2", "3")}
-            subject, body = render(
+            sms = render(
                 "canvass_report_sms",
                 poll=poll,
                 report_date_short=f"{report.report_date.day} {report.report_date:%b}",
@@ -245,7 +243,7 @@ def report_messages(
                 itrs_due=figures["needs"]["invitations"]["properties"],
                 link=link,
             )
-            if _queue(session, f"{key}:sms", "sms", person, poll, subject, body, recipient=person.phone):
+            if _queue(session, f"{key}:sms", sms, person, poll, channel="sms", recipient=person.phone):
                 queued += 1
                 recipients.append(person.phone)
     if recipients:
@@ -261,25 +259,20 @@ def report_messages(
     return queued
 
 
-def _queue(session, key, channel, person: Person, poll: Poll, subject, body, recipient=None) -> bool:
-    return (
-        enqueue(
-            session,
-            [
-                {
-                    "dedupe_key": key,
-                    "kind": "canvass-report",
-                    "channel": channel,
-                    "recipient": recipient or person.email,
-                    "subject": subject,
-                    "body": body,
-                    "poll_id": poll.id,
-                    "person_id": person.id,
-                }
-            ],
-        )
-        == 1
+def _queue(
+    session: Session,
+    key: str,
+    rendered: tuple[str, str],
+    person: Person,
+    poll: Poll,
+    channel: str = "email",
+    recipient: str | None = None,
+) -> bool:
+    """Queue one part of the weekly report; True if it was new."""
+    sent = message(
+        key, "canvass-report", rendered, to=person, recipient=recipient, channel=channel, poll_id=poll.id
     )
+    return enqueue(session, [sent]) == 1
 
 
 def attachments_for(message) -> list[Attachment]:
@@ -305,7 +298,7 @@ def _polls_text(polls: list[dict]) -> str:
 def deferral_messages(session: Session, changes: list[DeferralChange]) -> int:
     """Tell the ERO of an offer, its withdrawal, or a deferral no poll allows any more; tell the
     managers when the deferral is accepted (their deadlines moved)."""
-    messages = []
+    messages: list[OutgoingMessage] = []
     for change in changes:
         template = {
             "offered": "canvass_deferral_offered",
@@ -317,10 +310,10 @@ def deferral_messages(session: Session, changes: list[DeferralChange]) -> int:
         if template is None:
             continue
         year = int(change.canvass_key.rsplit(".", 1)[1])
-        role = MANAGERS if change.kind == "accepted" else ERO
+        roles = MANAGERS if change.kind == "accepted" else (ERO,)
         deferred = dt.date.fromisoformat(change.deferred_to) if change.deferred_to else None
-        for person in holders(session, role):
-            subject, body = render(
+        for person in holders(session, roles):
+            rendered = render(
                 template,
                 person=person,
                 year=year,
@@ -331,20 +324,13 @@ def deferral_messages(session: Session, changes: list[DeferralChange]) -> int:
                 deferred_text=f"{deferred.day} {deferred:%B %Y}" if deferred else "",
             )
             messages.append(
-                {
-                    "dedupe_key": f"canvass-deferral:{change.kind}:{change.audit_id}:{person.id}",
-                    "kind": f"canvass-deferral-{change.kind}",
-                    "channel": "email",
-                    "recipient": person.email,
-                    "subject": subject,
-                    "body": body,
-                    "poll_id": change.canvass_id,
-                    "person_id": person.id,
-                    "work_item_id": change.work_item_id,
-                }
+                message(
+                    f"canvass-deferral:{change.kind}:{change.audit_id}:{person.id}",
+                    f"canvass-deferral-{change.kind}",
+                    rendered,
+                    to=person,
+                    poll_id=change.canvass_id,
+                    work_item_id=change.work_item_id,
+                )
             )
     return enqueue(session, messages)
-
-
-def stamp(moment: dt.datetime) -> str:
-    return f"{local(moment):%Y-%m-%d %H:%M}"

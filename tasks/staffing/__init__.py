@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from store import staff
 from store.db import get_engine, session_scope
-from store.models import Person, PersonRole, Poll, utcnow
+from store.models import Poll, utcnow
 from store.models.staff import (
     PollingStation,
     StaffingPlan,
@@ -29,7 +29,8 @@ from store.models.staff import (
     TrainingBooking,
     TrainingSession,
 )
-from store.outbox import enqueue
+from store.outbox import OutgoingMessage, enqueue, message
+from store.owners import holders
 from store.queries import find_poll
 from store.staff import experience as staff_experience
 from store.staff import need as staff_need
@@ -47,6 +48,8 @@ from timetables.clock import LONDON, local, long_date
 
 INVITATION = "staff-invitation"
 OFFER = "staff-offer"
+# Told when a member of staff withdraws or changes their availability.
+STAFFING_OFFICERS = ("staffing-officer", "electoral-services-manager")
 
 
 def respond_url(token: str) -> str:
@@ -179,28 +182,12 @@ def _person(member: StaffMember) -> dict:
     return {"name": member.name, "email": member.email}
 
 
-def _message(dedupe_key: str, kind: str, recipient: str, template: str, poll_row: Poll, **ctx) -> dict:
-    subject, body = render(template, council=_council(), **ctx)
-    return dict(
-        dedupe_key=dedupe_key,
-        kind=kind,
-        channel="email",
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        poll_id=poll_row.id,
-    )
-
-
-def staffing_officers(session: Session) -> list[Person]:
-    return list(
-        session.scalars(
-            select(Person)
-            .join(PersonRole, PersonRole.person_id == Person.id)
-            .where(PersonRole.role.in_(("staffing-officer", "electoral-services-manager")), Person.active)
-            .order_by(Person.email)
-        ).unique()
-    )
+def _message(
+    dedupe_key: str, kind: str, recipient: str, template: str, poll_row: Poll, **ctx
+) -> OutgoingMessage:
+    """A staffing email (to a member of staff or an officer), rendered with the council's details."""
+    rendered = render(template, council=_council(), **ctx)
+    return message(dedupe_key, kind, rendered, recipient=recipient, poll_id=poll_row.id)
 
 
 # --- the steps of the recruitment flow (each its own transaction) -------------------------------
@@ -649,7 +636,9 @@ def _queue_offer_messages(session: Session, found: Resolved, answer: staff_recru
     enqueue(session, _withdrawal_notices(session, found, answer.released, verb))
 
 
-def _withdrawal_notices(session: Session, found: Resolved, posts: list[StaffPost], verb: str) -> list[dict]:
+def _withdrawal_notices(
+    session: Session, found: Resolved, posts: list[StaffPost], verb: str
+) -> list[OutgoingMessage]:
     if not posts:
         return []
     stamp = utcnow().isoformat()
@@ -671,7 +660,7 @@ def _withdrawal_notices(session: Session, found: Resolved, posts: list[StaffPost
             if found.recruitment
             else None,
         )
-        for officer in staffing_officers(session)
+        for officer in holders(session, STAFFING_OFFICERS)
     ]
 
 

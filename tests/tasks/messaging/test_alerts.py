@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from store.models import AuditEntry, Notification, Person, Reminder, WorkItem
 from tasks.messaging import alerts
+from tasks.messaging.changes import moved_messages, unblocked_messages
+from tasks.messaging.digest import digest
 from tasks.messaging.render import render
 from tests.support.helpers import PEOPLE, london, plan, seed_people
 
@@ -242,7 +244,7 @@ def test_work_no_one_owns_alerts_the_managers(store):
 def test_the_digest_lists_overdue_today_and_this_week_once_a_day(planned):
     as_of = london("2027-03-31T08:00")
     with planned.session() as s:
-        assert alerts.digest(s, as_of) == 4  # Alice, Bob, Carol, Dan: Erin has nothing this week
+        assert digest(s, as_of) == 4  # Alice, Bob, Carol, Dan: Erin has nothing this week
     with planned.session() as s:
         digests = {n.recipient: n for n in notes(s, "digest")}
         assert set(digests) == {ALICE, BOB, CAROL, "dan@wychwood.gov.uk"}
@@ -270,16 +272,16 @@ def test_the_digest_lists_overdue_today_and_this_week_once_a_day(planned):
         assert "Sign off poll card proofs for print (due Mon 5 Apr 2027 at 17:00;" in carol
         assert_clean(s)
     with planned.session() as s:
-        assert alerts.digest(s, london("2027-03-31T17:30")) == 0  # the same day: none again
+        assert digest(s, london("2027-03-31T17:30")) == 0  # the same day: none again
     with planned.session() as s:
-        assert alerts.digest(s, london("2027-04-01T08:00")) >= 4  # the next morning's
+        assert digest(s, london("2027-04-01T08:00")) >= 4  # the next morning's
 
 
 def test_the_digest_skips_people_who_left(planned):
     with planned.session() as s:
         s.scalars(select(Person).where(Person.email == BOB)).one().active = False
     with planned.session() as s:
-        alerts.digest(s, london("2027-03-31T08:00"))
+        digest(s, london("2027-03-31T08:00"))
         assert BOB not in {n.recipient for n in notes(s, "digest")}
 
 
@@ -288,7 +290,7 @@ def test_a_moved_deadline_tells_its_owner_the_old_and_new_times(planned):
         poll, changes, _, _ = plan_hartfield(s, overrides={"notice_of_election": "2027-03-30"})
         moved = {m.key: m for m in changes.work_moved}
         assert "publish_notice_of_election" in moved
-        queued = alerts.moved_messages(s, poll, changes.work_moved, reason="notice of election set")
+        queued = moved_messages(s, poll, changes.work_moved, reason="notice of election set")
         assert queued == len(changes.work_moved)
     with planned.session() as s:
         (note,) = notes(s, "moved", "publish_notice_of_election")
@@ -305,7 +307,7 @@ def test_a_moved_deadline_tells_its_owner_the_old_and_new_times(planned):
     with planned.session() as s:
         from store.models import Poll
 
-        again = alerts.moved_messages(s, s.get(Poll, poll), changes.work_moved, reason="again")
+        again = moved_messages(s, s.get(Poll, poll), changes.work_moved, reason="again")
         assert again == 0  # the same move is told once
         assert_clean(s)
 
@@ -315,7 +317,7 @@ def test_completing_work_tells_the_owners_of_what_waited(planned):
 
     with planned.session() as s:
         done = complete(s, "project_plan", CAROL, note="signed")
-        assert alerts.unblocked_messages(s, done.item, done.by) == 2
+        assert unblocked_messages(s, done.item, done.by) == 2
     with planned.session() as s:
         ready = {n.recipient: n for n in notes(s, "unblocked")}
         assert set(ready) == {ALICE, BOB}
@@ -324,7 +326,7 @@ def test_completing_work_tells_the_owners_of_what_waited(planned):
         assert "Still waiting for" not in ready[BOB].body
     with planned.session() as s:
         done = complete(s, "publish_notice_of_election", CAROL)
-        alerts.unblocked_messages(s, done.item, done.by)
+        unblocked_messages(s, done.item, done.by)
     with planned.session() as s:
         nominations = notes(s, "unblocked", "nominations")[0]
         assert nominations.subject.startswith("Ready to start: Check nomination papers")
