@@ -17,16 +17,11 @@ def check_deadlines(as_of: dt.datetime | None = None, deliver: bool = True) -> d
     """``as_of`` lets a planner see what a check on a future date would send (the demo does)."""
     as_of = as_of or now()
     scanned = scan_deadlines(as_of)
-    for payload in scanned.approaching_events:
+    events = [("approaching", p) for p in scanned.approaching_events]
+    events += [("missed", p) for p in scanned.missed_events]
+    for kind, payload in events:
         emit(
-            "pollflow.deadline.approaching",
-            f"pollflow.deadline.{payload['poll_key']}.{payload['work_key']}",
-            [payload["election_id"]] if payload["election_id"] else payload["poll_key"].split("+"),
-            payload,
-        )
-    for payload in scanned.missed_events:
-        emit(
-            "pollflow.deadline.missed",
+            f"pollflow.deadline.{kind}",
             f"pollflow.deadline.{payload['poll_key']}.{payload['work_key']}",
             [payload["election_id"]] if payload["election_id"] else payload["poll_key"].split("+"),
             payload,

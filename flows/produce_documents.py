@@ -13,11 +13,16 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow, get_run_logger
+from sqlmodel import select
 
 from flows.publish import current_run_id, emit, markdown_artifact
 from store.db import session_scope
+from store.documents.versions import find_document, published_version, steps_of
+from store.models import Poll
 from store.queries import elections_of, find_poll
-from tasks.documents.produce import prefect_tasks
+from tasks.documents.catalogue import CATALOGUE
+from tasks.documents.publishing import publish_one
+from tasks.steps import produce_task, publish_task, webhook_task
 from timetables.clock import now
 
 
@@ -31,7 +36,6 @@ def produce_documents(
 ) -> dict:
     """``as_of`` lets a planner see what a run on another date would do (tests and the demo)."""
     as_of = as_of or now()
-    produce_task, publish_task, webhook_task = prefect_tasks()
     with session_scope() as session:
         poll = find_poll(session, election_id)
         poll_key, ids = poll.key, elections_of(session, poll)
@@ -78,10 +82,6 @@ def publish_document(
     election_id: str, key: str, actor: str = "flow:publish-document", as_of: dt.datetime | None = None
 ) -> dict:
     """Publish the approved latest version of one document now; refused before approval."""
-    from store.documents.versions import find_document, published_version, steps_of
-    from tasks.documents.catalogue import CATALOGUE
-    from tasks.documents.publishing import publish_one
-
     as_of = as_of or now()
     with session_scope() as session:
         poll, doc = find_document(session, election_id, key, list(CATALOGUE))
@@ -90,7 +90,6 @@ def publish_document(
         number = version.number if version else published_version(session, doc).number
         steps = steps_of(session, published_version(session, doc))
         files = [f["path"] for f in steps["publication"].details.get("files", [])]
-    _, _, webhook_task = prefect_tasks()
     sent, failed = webhook_task(poll_key)
     label = f"{key}:{scope} v{number}"
     if version is not None:
@@ -110,10 +109,6 @@ def publish_document(
 def produce_all_documents(as_of: dt.datetime | None = None, days_after_poll: int = 60) -> dict:
     """produce_documents for every planned poll, from planning until ``days_after_poll`` days after
     polling day: one schedule (e.g. every 15 minutes) keeps every poll's notices moving."""
-    from sqlmodel import select
-
-    from store.models import Poll
-
     as_of = as_of or now()
     since = as_of.date() - dt.timedelta(days=days_after_poll)
     with session_scope() as session:

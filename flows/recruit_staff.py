@@ -17,19 +17,32 @@ import datetime as dt
 from prefect import flow, get_run_logger
 
 from flows.publish import emit, markdown_artifact
-from tasks import staffing
+from tasks.staffing import open_polls
+from tasks.steps import (
+    after_poll_task,
+    chase_task,
+    deliver_outbox,
+    fill_task,
+    invite_task,
+    lapse_task,
+    offer_task,
+    prepare_task,
+    purge_task,
+    training_task,
+    work_task,
+)
 from timetables.clock import now
 
 
 def _advance(poll_id: int, as_of: dt.datetime, actor: str) -> dict:
-    invited = staffing.invite_task(poll_id, as_of, actor)
-    chased = staffing.chase_task(poll_id, as_of, actor)
-    lapsed = staffing.lapse_task(poll_id, as_of, actor)
-    replaced = staffing.fill_task(poll_id, actor)
-    offered = staffing.offer_task(poll_id, actor, as_of)
-    training = staffing.training_task(poll_id, as_of)
-    experience = staffing.after_poll_task(poll_id, as_of, actor)
-    work = staffing.work_task(poll_id, actor)
+    invited = invite_task(poll_id, as_of, actor)
+    chased = chase_task(poll_id, as_of, actor)
+    lapsed = lapse_task(poll_id, as_of, actor)
+    replaced = fill_task(poll_id, actor)
+    offered = offer_task(poll_id, actor, as_of)
+    training = training_task(poll_id, as_of)
+    experience = after_poll_task(poll_id, as_of, actor)
+    work = work_task(poll_id, actor)
     return {
         "invited": invited,
         "chased": chased,
@@ -54,10 +67,10 @@ def recruit_staff(
 ) -> dict:
     """Start or advance recruitment for one poll, or (no election) for every poll under way."""
     as_of = as_of or now()
-    keys = [election_id] if election_id else staffing.open_polls(as_of)
+    keys = [election_id] if election_id else open_polls(as_of)
     results = {}
     for key in keys:
-        prepared = staffing.prepare_task(
+        prepared = prepare_task(
             key,
             actor,
             ballot_papers if election_id else None,
@@ -101,7 +114,7 @@ def recruit_staff(
                 {k: v for k, v in results[prepared.poll_key].items() if k != "work"},
                 name=prepared.poll_title,
             )
-    report = staffing.deliver_task() if deliver else None
+    report = deliver_outbox() if deliver else None
     get_run_logger().info("recruitment advanced for %d poll(s)", len(results))
     return {"polls": results, "delivery": report.summary() if report else None}
 
@@ -115,10 +128,10 @@ def allocate_staff(
 ) -> dict:
     """Fill every vacant post from those available (pins and offers stay), and offer them."""
     as_of = as_of or now()
-    prepared = staffing.prepare_task(election_id, actor, as_of=as_of)
-    allocated = staffing.fill_task(prepared.poll_id, actor, True)
-    offered = staffing.offer_task(prepared.poll_id, actor, as_of)
-    work = staffing.work_task(prepared.poll_id, actor)
+    prepared = prepare_task(election_id, actor, as_of=as_of)
+    allocated = fill_task(prepared.poll_id, actor, True)
+    offered = offer_task(prepared.poll_id, actor, as_of)
+    work = work_task(prepared.poll_id, actor)
     markdown_artifact(
         f"allocation-{prepared.poll_key}",
         f"Staff allocation: {prepared.poll_title}",
@@ -140,7 +153,7 @@ def allocate_staff(
             {"poll_key": prepared.poll_key, **allocated},
             name=prepared.poll_title,
         )
-    report = staffing.deliver_task() if deliver else None
+    report = deliver_outbox() if deliver else None
     return {
         "poll_key": prepared.poll_key,
         **allocated,
@@ -155,4 +168,4 @@ def purge_staff_data(
     as_of: dt.datetime | None = None, actor: str = "flow:purge-staff-data", dry_run: bool = False
 ) -> dict:
     """Delete bank details and NI numbers past their retention period (idempotent)."""
-    return staffing.purge_task(as_of or now(), actor, dry_run)
+    return purge_task(as_of or now(), actor, dry_run)

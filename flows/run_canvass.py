@@ -18,20 +18,24 @@ import datetime as dt
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from flows.plan_election import plan_timetable
-from flows.publish import current_run_id, emit, markdown_artifact, slug
-from tasks.canvass import (
+from flows.publish import current_run_id, emit, markdown_artifact, publish_plan, slug
+from flows.replan import replan
+from tasks import planning
+from tasks.planning import Plan
+from tasks.steps import (
+    canvass_after_plan,
     check_deferral,
+    compute_registration_year,
+    deliver_outbox,
     import_progress,
     make_weekly_report,
+    notify_moved,
     record_decision,
     reportable,
-    stored_inputs,
+    save_plan,
     timetable_warnings,
 )
-from tasks.steps import compute_timetable, deliver_outbox
 from timetables.clock import now
-from timetables.errors import PollflowError
 
 
 @flow(name="run-canvass")
@@ -44,22 +48,22 @@ def run_canvass(
     report_date: dt.date | None = None,
     actor: str = "flow:run-canvass",
     today: dt.date | None = None,
+    plan: Plan | None = None,
 ) -> dict:
     """Plan the registration year ``canvass_id`` (canvass.YYYY) into work, and import
-    ``progress_file`` if given."""
+    ``progress_file`` if given. ``plan``: the plan already computed from these inputs
+    (``tasks.planning.plan_registration_year``: the command line computes it before Prefect
+    starts, to refuse bad input at once)."""
+    plan = plan or compute_registration_year(canvass_id, nation, overrides or {}, overlay)
     run_id = current_run_id()
-    stored = stored_inputs(canvass_id)
-    if stored is not None:  # keep what was set before; what is given now wins
-        overrides = {**stored[0], **(overrides or {})}
-        overlay, nation = overlay or stored[1], nation or stored[2]
-    overrides = overrides or {}
-    tt = compute_timetable([canvass_id], nation, None, overrides)
-    if not tt.registration_year:
-        raise PollflowError(f"{canvass_id} is a poll, not a registration year: give canvass.YYYY")
-    result, after = plan_timetable(tt, overrides, overlay, actor)
-    result["deferral"] = after["deferral"]
+    saved = save_plan(plan, actor, run_id)
+    if saved.changes.work_moved:
+        notify_moved(saved.poll_id, saved.changes.work_moved, "replanned")
+    after = canvass_after_plan(saved.poll_key, actor, run_id)
+    publish_plan(plan, saved)
+    result = {**planning.summary(plan, saved), "deferral": after["deferral"]}
     if progress_file:
-        result["import"] = _import(result["poll_key"], progress_file, report_date, actor, run_id, today)
+        result["import"] = _import(saved.poll_key, progress_file, report_date, actor, run_id, today)
     return result
 
 
@@ -182,8 +186,6 @@ def canvass_defer(
     """The ERO publishes the revised register by 1 February (``publish_on``) because a poll falls in
     the canvass; or, with ``undo``, by 1 December after all. Replans the registration year so every
     dependent deadline and task moves, and records who decided."""
-    from flows.replan import replan
-
     checked = check_deferral(canvass_id, by, publish_on, undo)
     if undo:
         result = replan(election_id=canvass_id, unset=["revised_register"], actor=checked["by"])

@@ -101,30 +101,28 @@ def plan(
 ) -> None:
     """Plan a registration year into work items and reminders (and import a progress report)."""
     from pollflow.runtime import run_flow
-    from timetables import timetable_for
-    from timetables.work import load_overlay, plan_work
+    from tasks.planning import plan_registration_year
 
-    if overlay is not None and not overlay.exists():
-        raise PollflowError(f"overlay file {overlay} does not exist")
-    tt = timetable_for(canvass_id, nation=nation, overrides=parse_sets(set_))
-    if not tt.registration_year:
-        raise PollflowError(f"{canvass_id} is a poll, not a registration year: plan it with `pollflow plan`")
-    plan_work(tt, load_overlay(overlay) if overlay else None)
+    # Computed (and the file checked) here, before Prefect starts, so that bad input is one line
+    # at once; the flow stores this plan rather than computing it again.
+    overrides = parse_sets(set_)
+    checked = plan_registration_year(canvass_id, nation[0] if nation else None, overrides, overlay)
     day, now = _date(report_date, "--report-date"), _date(today, "--today")
     if progress is not None:
-        _check_file(progress, day, now, tt.registration_year)
+        _check_file(progress, day, now, checked.timetable.registration_year)
     out = console()
     result = run_flow(
         "run_canvass:run_canvass",
         out,
         canvass_id=canvass_id,
         nation=nation[0] if nation else None,
-        overrides=parse_sets(set_),
-        overlay=str(overlay.resolve()) if overlay else None,
+        overrides=overrides,
+        overlay=checked.overlay,
         progress_file=str(progress.resolve()) if progress else None,
         report_date=day,
         actor=by or "flow:run-canvass",
         today=now,
+        plan=checked,
     )
     print_planned(result)
     for offer in result["deferral"]:

@@ -63,27 +63,22 @@ def plan(
 ) -> None:
     """Plan a poll: store its timetable, work items assigned by role, and reminders."""
     from pollflow.runtime import run_flow
+    from tasks.planning import plan_poll
 
-    if overlay is not None and not overlay.exists():
-        raise PollflowError(f"overlay file {overlay} does not exist")
-    # Check the input here, before Prefect starts: a bad id or overlay is one line, at once.
-    from timetables import timetable_for
-    from timetables.work import load_overlay, plan_work
-
-    plan_work(
-        timetable_for(election_ids, nation=nation, kind=kind, overrides=parse_sets(set_)),
-        load_overlay(overlay) if overlay else None,
-    )
-    out = console()
+    # Computed here, before Prefect starts, so that a bad id, date or overlay is one line at once;
+    # the flow stores this plan rather than computing it again.
+    overrides = parse_sets(set_)
+    checked = plan_poll(election_ids, nation, kind, overrides, overlay)
     result = run_flow(
         "plan_election:plan_election",
-        out,
+        console(),
         election_ids=election_ids,
         nation=nation,
         kind=kind,
-        overrides=parse_sets(set_),
-        overlay=str(overlay.resolve()) if overlay else None,
+        overrides=overrides,
+        overlay=checked.overlay,
         actor=by or "flow:plan-election",
+        plan=checked,
     )
     print_planned(result)
 
@@ -259,6 +254,7 @@ def replan(
 ) -> None:
     """Recompute a planned poll, keeping every date set by hand; tell owners what moved."""
     from pollflow.runtime import run_flow
+    from tasks.planning import replan_poll
 
     day = None
     if poll_date:
@@ -266,25 +262,20 @@ def replan(
             day = dt.date.fromisoformat(poll_date)
         except ValueError as exc:
             raise PollflowError(f"--poll-date '{poll_date}' is not YYYY-MM-DD") from exc
-    from store.planning import replan_inputs
-    from timetables import timetable_for
-    from timetables.work import load_overlay, plan_work
-
-    with store_session() as session:  # check the input at once, before Prefect starts
-        inputs = replan_inputs(session, election_id, day, parse_sets(set_), unset or [])
-    tt = timetable_for(
-        inputs.election_ids, nation=inputs.nations, kind=inputs.kinds, overrides=inputs.overrides
-    )
-    plan_work(tt, load_overlay(inputs.overlay) if inputs.overlay else None)
+    # Read and computed here, before Prefect starts, so that bad input is one line at once; the
+    # flow stores this plan rather than reading the store and computing it again.
+    overrides = parse_sets(set_)
+    checked = replan_poll(election_id, day, overrides, unset or [])
     out = console()
     result = run_flow(
         "replan:replan",
         out,
         election_id=election_id,
         poll_date=day,
-        overrides=parse_sets(set_),
+        overrides=overrides,
         unset=unset or [],
         actor=by or "flow:replan",
+        plan=checked,
     )
     moved = result["events_moved"] + result["work_moved"]
     out.print(

@@ -203,6 +203,7 @@ def _view(token: str, notice: str | None = None, error: str | None = None, statu
 
     from store import staff
     from store.db import session_scope
+    from store.models import utcnow
     from store.staff import recruitment as staff_recruitment
     from store.staff import training as staff_training
     from store.staff.config import staffing_rules
@@ -258,7 +259,7 @@ def _view(token: str, notice: str | None = None, error: str | None = None, statu
         sessions = [
             staffing.session_ctx(session, s)
             for s in staff_training.sessions_of(session, poll)
-            if s.starts_at > staffing.utcnow() and (not s.roles or post.role in s.roles)
+            if s.starts_at > utcnow() and (not s.roles or post.role in s.roles)
         ]
         return _page(
             "Your post at the elections",

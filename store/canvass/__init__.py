@@ -12,9 +12,10 @@ and ``canvass_deferral`` (deferring the revised register). They are plain functi
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from store.models import Poll
+from store.planning import stored_overrides
 from timetables.errors import PollflowError
 
 
@@ -38,3 +39,13 @@ def find_canvass(session: Session, key: str) -> Poll:
     if not is_canvass(poll):
         raise CanvassError(f"{poll.key} is a poll, not a registration year: give canvass.YYYY")
     return poll
+
+
+def stored_plan(session: Session, key: str) -> tuple[dict[str, str], str | None, str] | None:
+    """The dates set by hand, the overlay and the nation of a registration year already planned
+    (None if not): planning it again keeps them, so a deferral is not undone by running the canvass
+    again."""
+    poll = session.exec(select(Poll).where(Poll.key == key)).first()
+    if poll is None:
+        return None
+    return stored_overrides(session, poll), poll.overlay, poll.nation

@@ -1,6 +1,7 @@
 """What the canvass tells people: the weekly report (email with the chart attached, a text with a
 link), the offer to defer the revised register and its withdrawal, and the signed link to the
-report's web page (pollflow/web_canvass.py).
+report's web page (pollflow/web/canvass.py). The chart the email carries is kept in the store
+(``store.canvass.report.attach``), where delivery finds it (``tasks.messaging.channels``).
 
 Every message goes through the outbox with a dedupe key: the weekly report once per registration
 year, ISO week and person; a deferral message once per decision point (the audit entry that
@@ -16,13 +17,12 @@ from sqlmodel import Session
 from store.audit import record
 from store.canvass.deferral import DEFERRAL_RULE, ERO, QUALIFYING, DeferralChange
 from store.canvass.progress import ROUTES
-from store.canvass.report import Report, attach, attachments
+from store.canvass.report import Report, attach
 from store.canvass.rules import NEEDS
 from store.canvass.work import WorkChanges
 from store.models import Person, Poll
 from store.outbox import OutgoingMessage, enqueue, message
 from store.owners import MANAGERS, holders
-from tasks.messaging.channels import Attachment
 from tasks.messaging.render import render, when
 from tasks.messaging.tokens import sign
 from tasks.settings import public_url
@@ -273,15 +273,6 @@ def _queue(
         key, "canvass-report", rendered, to=person, recipient=recipient, channel=channel, poll_id=poll.id
     )
     return enqueue(session, [sent]) == 1
-
-
-def attachments_for(message) -> list[Attachment]:
-    """The files a canvass message carries (tasks/channels.py asks, when it sends by SMTP)."""
-    from store.db import session_scope
-
-    with session_scope() as session:
-        found = attachments(session, message.dedupe_key)
-        return [Attachment(a.filename, a.content_type, a.data) for a in found]
 
 
 def _polls_text(polls: list[dict]) -> str:

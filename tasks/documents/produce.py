@@ -1,6 +1,6 @@
 """Drawing up a poll's documents: each one that is due, as a new version where what it says has
 changed, with the work it needs raised (the missing details, the proof-check, the approval, the
-publication); the status of each; and the Prefect tasks that run it.
+publication); and the status of each.
 
 The parts live in modules named for what they hold:
 
@@ -11,17 +11,17 @@ The parts live in modules named for what they hold:
 - ``tasks.documents.catalogue``: each document, and how its context is gathered.
 - ``tasks.documents.publishing``: publishing an approved version, and the webhook.
 
-Plain functions, tested without Prefect; the Prefect tasks at the end wrap them.
+Plain functions, tested without Prefect; the Prefect tasks that run them are in ``tasks.steps``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cache
 
 from sqlmodel import Session
 
+from store.db import session_scope
 from store.documents.versions import (
     APPROVE_ROLE,
     PROOF_ROLE,
@@ -38,8 +38,8 @@ from store.documents.versions import (
     work_key,
 )
 from store.models import Poll, utcnow
+from store.queries import find_poll
 from tasks.documents.catalogue import CATALOGUE, DocumentSpec
-from tasks.documents.publishing import publish_due, send_webhooks
 from tasks.documents.rendering import content_hash, render_html
 from tasks.documents.sources import Sources, load_sources
 from timetables.clock import local
@@ -171,6 +171,14 @@ def produce(
     return report
 
 
+def produce_due(
+    poll_key: str, as_of: dt.datetime, actor: str, only: list[str] | None, flow_run_id: str | None
+) -> ProduceReport:
+    """``produce`` for a poll, in a transaction of its own (the flow's step)."""
+    with session_scope() as session:
+        return produce(session, find_poll(session, poll_key), as_of, actor, only, flow_run_id)
+
+
 def _publish_work(session, poll, doc, spec, due, event_key, scope, report) -> str | None:
     """The publishing deadline as work: the plan's own task where it has one, else ours."""
     found = publish_work_key(session, poll, doc, spec.catalogue_task)
@@ -284,41 +292,3 @@ def status_rows(session: Session, poll: Poll) -> list[dict]:
         )
     order = {k: n for n, k in enumerate(CATALOGUE)}
     return sorted(rows, key=lambda r: (r["scope"], order.get(r["key"], 99)))
-
-
-# --------------------------------------------------------------------------------------------
-# Prefect tasks: thin wrappers
-
-
-@cache
-def prefect_tasks():
-    """The Prefect tasks (made on first use, so that reading commands never import Prefect)."""
-    from prefect import task
-    from prefect.cache_policies import NONE
-
-    from store.db import session_scope
-
-    opts = dict(cache_policy=NONE, persist_result=False)
-
-    @task(name="produce documents", **opts)
-    def produce_task(poll_key: str, as_of: dt.datetime, actor: str, only, flow_run_id) -> ProduceReport:
-        from store.queries import find_poll
-
-        with session_scope() as session:
-            return produce(session, find_poll(session, poll_key), as_of, actor, only, flow_run_id)
-
-    @task(name="publish approved documents", **opts)
-    def publish_task(poll_key: str, as_of: dt.datetime, actor: str, flow_run_id) -> tuple[list, list]:
-        from store.queries import find_poll
-
-        with session_scope() as session:
-            return publish_due(session, find_poll(session, poll_key), as_of, actor, flow_run_id)
-
-    @task(name="send documents to webhook", retries=2, retry_delay_seconds=[5, 30], **opts)
-    def webhook_task(poll_key: str) -> tuple[list, list]:
-        from store.queries import find_poll
-
-        with session_scope() as session:
-            return send_webhooks(session, find_poll(session, poll_key))
-
-    return produce_task, publish_task, webhook_task

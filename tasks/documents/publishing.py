@@ -17,9 +17,12 @@ import json
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlparse
 
+import requests
 from sqlmodel import Session
 
+from store.db import session_scope
 from store.documents.versions import (
     DocumentError,
     check_publishable,
@@ -33,6 +36,7 @@ from store.documents.versions import (
 )
 from store.models import Poll
 from store.models.documents import Document, DocumentVersion
+from store.queries import find_poll
 from tasks.documents.catalogue import CATALOGUE, spec_for
 from tasks.documents.rendering import html_to_pdf
 from tasks.documents.sources import load_sources
@@ -150,8 +154,6 @@ def send_webhooks(session: Session, poll: Poll, timeout: float = 20) -> tuple[li
     """Post each published version not yet sent to POLLFLOW_DOCUMENTS_WEBHOOK_URL: JSON with the
     files (base64), signed with POLLFLOW_DOCUMENTS_WEBHOOK_SECRET (HMAC-SHA256) where set. A
     failure is tried again on the next run; (sent, failed)."""
-    import requests
-
     url = webhook_url()
     if not url:
         return [], []
@@ -191,8 +193,20 @@ def send_webhooks(session: Session, poll: Poll, timeout: float = 20) -> tuple[li
             if response.status_code >= 300:
                 failed.append(f"{label}: HTTP {response.status_code}")
                 continue
-            from urllib.parse import urlparse
-
             record_webhook(session, poll, doc, version, urlparse(url).netloc)
             sent.append(label)
     return sent, failed
+
+
+def publish_approved(
+    poll_key: str, as_of: dt.datetime, actor: str, flow_run_id: str | None
+) -> tuple[list[str], list[str]]:
+    """``publish_due`` for a poll, in a transaction of its own (the flow's step)."""
+    with session_scope() as session:
+        return publish_due(session, find_poll(session, poll_key), as_of, actor, flow_run_id)
+
+
+def announce(poll_key: str) -> tuple[list[str], list[str]]:
+    """``send_webhooks`` for a poll, in a transaction of its own (the flow's step)."""
+    with session_scope() as session:
+        return send_webhooks(session, find_poll(session, poll_key))

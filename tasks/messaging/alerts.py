@@ -20,6 +20,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from store.audit import record
+from store.db import session_scope
 from store.models import AuditEntry, Poll, Reminder, TimetableEvent, WorkItem
 from store.outbox import OutgoingMessage, enqueue, message
 from store.owners import MANAGERS
@@ -52,6 +53,12 @@ class ScanResult:
             "unassigned": self.unassigned,
             "messages_queued": self.queued,
         }
+
+
+def scan_deadlines(as_of: dt.datetime) -> ScanResult:
+    """The deadline check's step: ``scan``, in a transaction of its own."""
+    with session_scope() as session:
+        return scan(session, as_of)
 
 
 def scan(session: Session, as_of: dt.datetime) -> ScanResult:

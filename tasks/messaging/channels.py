@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import re
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import requests
 
+from store.canvass.report import attachments as canvass_attachments
+from store.db import session_scope
 from store.models import Notification
 from tasks.settings import Settings
 
@@ -44,20 +46,29 @@ class Attachment:
     data: bytes
 
 
-# The kinds of message that carry files, and where each finds them ("module:function", called with
-# the message, returning Attachments). Imported when first needed: the channels know nothing of the
-# parts of pollflow that make the files. Only email by SMTP carries them; a message sent another
-# way says in its text where the file is.
-ATTACHMENT_SOURCES = {"canvass-report": "tasks.canvass.messages:attachments_for"}
+def _canvass_report(message: Notification) -> list[Attachment]:
+    """The weekly canvass report's chart, kept in the store by the message's dedupe key."""
+    with session_scope() as session:
+        found = canvass_attachments(session, message.dedupe_key)
+        return [Attachment(a.filename, a.content_type, a.data) for a in found]
+
+
+# The kinds of message that carry files, and where each finds them. The files are read from the
+# store, where the feature that queued the message left them: delivery reads the store and never
+# the feature's own module (tasks.canvass queues through the outbox, so importing it here would
+# tie the two together both ways). Only email by SMTP carries files; a message sent another way
+# says in its text where the file is.
+ATTACHMENT_SOURCES: dict[str, Callable[[Notification], list[Attachment]]] = {
+    "canvass-report": _canvass_report,
+}
 
 
 def attachments_for(message: Notification) -> list[Attachment]:
     source = ATTACHMENT_SOURCES.get(message.kind)
     if source is None:
         return []
-    module, _, name = source.partition(":")
     try:
-        return list(getattr(importlib.import_module(module), name)(message))
+        return list(source(message))
     except Exception as exc:  # the store is down, say: try again later
         raise TemporaryFailure(f"cannot read the files {message.dedupe_key} carries: {exc}") from exc
 

@@ -16,13 +16,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from store import outbox
+from store.db import get_engine
 from store.models import Notification, utcnow
 from tasks.messaging.channels import Channels, NotifyChannel, PermanentFailure, TemporaryFailure
-from tasks.settings import Settings
+from tasks.settings import Settings, load
 
 # The longest a send may take (the SMTP timeout is 20 s, Notify's 30 s): a message is only sent
 # while its lease has at least this long to run (or half the lease, if the lease is shorter).
 SEND_MARGIN = dt.timedelta(seconds=60)
+# The most messages one delivery run sends; the rest wait for the next run.
+RUN_LIMIT = 10_000
 
 
 @dataclass
@@ -46,7 +49,7 @@ def deliver(
     engine: Engine,
     settings: Settings,
     *,
-    limit: int = 10_000,
+    limit: int = RUN_LIMIT,
     batch: int = 100,
     now: dt.datetime | None = None,
 ) -> DeliveryReport:
@@ -84,6 +87,11 @@ def deliver(
     finally:
         channels.close()
     return report
+
+
+def deliver_outbox(limit: int = RUN_LIMIT) -> DeliveryReport:
+    """Deliver the store's outbox through the channels the settings configure (the flows' step)."""
+    return deliver(get_engine(), load(), limit=limit)
 
 
 def _lost(report: DeliveryReport, messages: list[Notification]) -> None:

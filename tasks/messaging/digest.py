@@ -7,10 +7,17 @@ import datetime as dt
 from sqlalchemy import select
 from sqlmodel import Session
 
+from store.db import session_scope
 from store.models import Person, Poll, WorkItem
 from store.outbox import enqueue, message
 from tasks.messaging.render import render, when
 from timetables.clock import LONDON, local
+
+
+def queue_digests(as_of: dt.datetime) -> int:
+    """The daily digest's step: ``digest``, in a transaction of its own."""
+    with session_scope() as session:
+        return digest(session, as_of)
 
 
 def digest(session: Session, as_of: dt.datetime) -> int:

@@ -19,7 +19,7 @@ D = dt.date.fromisoformat
 @pytest.fixture
 def weekly(sqlite_store, web_server):
     """Two progress reports imported and the week's report made (the task's plain function)."""
-    from tasks.canvass import make_weekly_report
+    from tasks.canvass.reports import weekly_report
 
     with sqlite_store.session() as s:
         seed_people(s)
@@ -30,7 +30,7 @@ def weekly(sqlite_store, web_server):
         ):
             parsed = canvass_progress.read_progress(FIXTURES / name, today=D(day), year=2027)
             canvass_import.import_progress(s, poll, parsed, "test")
-    return make_weekly_report.fn("canvass.2027", london("2027-09-13T07:30"), False, False, "test", None)
+    return weekly_report("canvass.2027", london("2027-09-13T07:30"), False, False, "test", None)
 
 
 def test_the_report_page_in_a_browser(weekly, browser, tmp_path):
