@@ -264,7 +264,7 @@ def _catch_up(moment: dt.datetime) -> int:
     from sqlalchemy import select
 
     from store.db import session_scope
-    from store.models import Person, WorkItem
+    from store.models import Person, WorkItem, WorkStatus
     from store.work import WorkError, complete
 
     count = 0
@@ -274,7 +274,7 @@ def _catch_up(moment: dt.datetime) -> int:
             progress = False
             due = session.scalars(
                 select(WorkItem)
-                .where(WorkItem.status == "open", WorkItem.due_at <= moment)
+                .where(WorkItem.status == WorkStatus.OPEN, WorkItem.due_at <= moment)
                 .order_by(WorkItem.due_at)
             ).all()
             for item in due:

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from store.models import Notification, Person, utcnow
+from store.models import Notification, NotificationStatus, Person, utcnow
 
 # Temporary failures are retried after 1, 2, 4 ... minutes, at most an hour apart.
 BACKOFF_START = dt.timedelta(minutes=1)
@@ -105,7 +105,7 @@ def enqueue(session: Session, messages: list[OutgoingMessage]) -> int:
             "work_item_id": m.work_item_id,
             "next_attempt_at": now,
             "created_at": now,
-            "status": "queued",
+            "status": NotificationStatus.QUEUED,
             "attempts": 0,
         }
         for m in messages
@@ -128,8 +128,8 @@ def claim(
     """Take up to ``limit`` messages that are due (or whose sender's lease ran out), in id order."""
     now = now or utcnow()
     due = or_(
-        and_(Notification.status == "queued", Notification.next_attempt_at <= now),
-        and_(Notification.status == "sending", Notification.claimed_until < now),
+        and_(Notification.status == NotificationStatus.QUEUED, Notification.next_attempt_at <= now),
+        and_(Notification.status == NotificationStatus.SENDING, Notification.claimed_until < now),
     )
     pick = select(Notification.id).where(due).order_by(Notification.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
@@ -137,7 +137,9 @@ def claim(
     statement = (
         update(Notification)
         .where(Notification.id.in_(pick.scalar_subquery()))
-        .values(status="sending", claimed_until=now + lease, attempts=Notification.attempts + 1)
+        .values(
+            status=NotificationStatus.SENDING, claimed_until=now + lease, attempts=Notification.attempts + 1
+        )
         .returning(Notification)
         # The claimed rows come back whole (no second query), over any copy the session holds.
         .execution_options(synchronize_session=False, populate_existing=True)
@@ -152,7 +154,7 @@ _table = Notification.__table__
 # attempt it claimed). Core, not the ORM: it runs once a message.
 _RECORD = _table.update().where(
     _table.c.id == bindparam("message_id"),
-    _table.c.status == "sending",
+    _table.c.status == NotificationStatus.SENDING,
     _table.c.attempts == bindparam("claimed_attempt"),
 )
 
@@ -182,7 +184,7 @@ def extend(
         update(Notification)
         .where(
             tuple_(Notification.id, Notification.attempts).in_([(m.id, m.attempts) for m in messages]),
-            Notification.status == "sending",
+            Notification.status == NotificationStatus.SENDING,
         )
         .values(claimed_until=until)
         .returning(Notification.id)
@@ -200,7 +202,7 @@ def mark_sent(session: Session, message: Notification, provider_id: str | None =
     return _record(
         session,
         message,
-        status="sent",
+        status=NotificationStatus.SENT,
         sent_at=utcnow(),
         claimed_until=None,
         provider_id=provider_id,
@@ -219,7 +221,7 @@ def mark_retry(session: Session, message: Notification, error: str, now: dt.date
     return _record(
         session,
         message,
-        status="queued",
+        status=NotificationStatus.QUEUED,
         claimed_until=None,
         next_attempt_at=(now or utcnow()) + delay,
         last_error=error,
@@ -228,7 +230,7 @@ def mark_retry(session: Session, message: Notification, error: str, now: dt.date
 
 def mark_failed(session: Session, message: Notification, error: str) -> bool:
     """Record a message as never going to be delivered; False if another sender had taken it over."""
-    return _record(session, message, status="failed", claimed_until=None, last_error=error)
+    return _record(session, message, status=NotificationStatus.FAILED, claimed_until=None, last_error=error)
 
 
 def counts(session: Session) -> dict[str, int]:

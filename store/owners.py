@@ -10,7 +10,7 @@ from collections import Counter
 
 from sqlmodel import Session, select
 
-from store.models import Person, PersonRole, WorkItem
+from store.models import Person, PersonRole, WorkItem, WorkStatus
 
 # The people told when work has no owner, and who get the weekly canvass report.
 MANAGERS = ("electoral-services-manager",)
@@ -36,7 +36,9 @@ class OwnerPicker:
                 self.by_role.setdefault(role.role, []).append(people[role.person_id])
         self.load = Counter(
             owner
-            for owner in session.exec(select(WorkItem.owner_id).where(WorkItem.status == "open")).all()
+            for owner in session.exec(
+                select(WorkItem.owner_id).where(WorkItem.status == WorkStatus.OPEN)
+            ).all()
             if owner is not None
         )
 

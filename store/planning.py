@@ -22,6 +22,7 @@ from store.models import (
     TimetableEvent,
     WorkDependency,
     WorkItem,
+    WorkStatus,
     utcnow,
 )
 from store.owners import OwnerPicker
@@ -441,13 +442,13 @@ def _sync_work(session: Session, poll: Poll, planned: list[PlannedTask], changes
             else:
                 changes.unassigned.append(task.key)
             continue
-        if row.status == "cancelled":
-            row.status = "open"
+        if row.status == WorkStatus.CANCELLED:
+            row.status = WorkStatus.OPEN
             changes.work_reopened.append(task.key)
         if not _same_moment(row.due_at, task.due):
             changes.work_moved.append(Moved(task.key, row.due_at, task.due, row.owner_id, row.id))
             row.due_at = task.due
-        if row.owner_role != task.owner_role and row.status == "open":
+        if row.owner_role != task.owner_role and row.status == WorkStatus.OPEN:
             picker = picker or OwnerPicker(session)
             owner = picker.pick(task.owner_role)
             row.owner_id = owner.id if owner else None
@@ -459,8 +460,8 @@ def _sync_work(session: Session, poll: Poll, planned: list[PlannedTask], changes
     for key, row in stored.items():
         # Only the catalogue's work is planned here; work other flows raise (recruitment,
         # documents) is theirs to keep.
-        if key not in desired and row.status == "open" and row.source in ("catalogue", "overlay"):
-            row.status = "cancelled"
+        if key not in desired and row.status == WorkStatus.OPEN and row.source in ("catalogue", "overlay"):
+            row.status = WorkStatus.CANCELLED
             changes.work_cancelled.append(key)
     session.flush()
 

@@ -16,6 +16,7 @@ from store.models import (
     TimetableEvent,
     WorkDependency,
     WorkItem,
+    WorkStatus,
 )
 from timetables.clock import local
 from timetables.errors import PollflowError
@@ -93,9 +94,9 @@ def tasks(
         .order_by(WorkItem.due_at, WorkItem.id)
     )
     if not include_done:
-        query = query.where(WorkItem.status == "open")
+        query = query.where(WorkItem.status == WorkStatus.OPEN)
     else:
-        query = query.where(WorkItem.status != "cancelled")
+        query = query.where(WorkItem.status != WorkStatus.CANCELLED)
     if person:
         found = session.scalars(select(Person).where(Person.email == person.lower())).first()
         if found is None:
@@ -104,7 +105,7 @@ def tasks(
     if election:
         query = query.where(WorkItem.poll_id == find_poll(session, election).id)
     if overdue:
-        query = query.where(WorkItem.due_at <= as_of, WorkItem.status == "open")
+        query = query.where(WorkItem.due_at <= as_of, WorkItem.status == WorkStatus.OPEN)
     elif due_within is not None:
         query = query.where(WorkItem.due_at <= as_of + due_within)
     rows = session.execute(query).all()
@@ -123,7 +124,7 @@ def tasks(
             poll=poll,
             owner=owner,
             depends_on=[d.key for d in deps.get(item.id, [])],
-            blocked_by=[d.key for d in deps.get(item.id, []) if d.status == "open"],
+            blocked_by=[d.key for d in deps.get(item.id, []) if d.status == WorkStatus.OPEN],
         )
         for item, poll, owner in rows
     ]

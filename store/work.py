@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from store.audit import record
-from store.models import SIGNOFF_ROLES, Person, Poll, WorkDependency, WorkItem, utcnow
+from store.models import SIGNOFF_ROLES, Person, Poll, WorkDependency, WorkItem, WorkStatus, utcnow
 from store.people import find_person, roles_of
 from store.queries import find_work_item
 from timetables.errors import PollflowError
@@ -34,9 +34,9 @@ def check_completable(
     item = find_work_item(session, ref, election)
     by = find_person(session, by_email)
     poll = session.get(Poll, item.poll_id)
-    if item.status == "done":
+    if item.status == WorkStatus.DONE:
         return item, by, poll
-    if item.status == "cancelled":
+    if item.status == WorkStatus.CANCELLED:
         raise WorkError(f"work item {item.id} ({item.key}) was cancelled: it no longer applies")
     if item.needs_signoff and not roles_of(session, by) & set(SIGNOFF_ROLES):
         raise WorkError(
@@ -58,9 +58,9 @@ def complete(
     flow_run_id: str | None = None,
 ) -> Completed:
     item, by, poll = check_completable(session, ref, by_email, election)
-    if item.status == "done":
+    if item.status == WorkStatus.DONE:
         return Completed(item, poll, by, [], already_done=True)  # idempotent: done once
-    item.status, item.completed_at, item.completed_by_id, item.note = "done", utcnow(), by.id, note
+    item.status, item.completed_at, item.completed_by_id, item.note = WorkStatus.DONE, utcnow(), by.id, note
     record(
         session,
         by.email,
@@ -80,7 +80,7 @@ def open_blockers(session: Session, item: WorkItem) -> list[WorkItem]:
         session.scalars(
             select(WorkItem)
             .join(WorkDependency, WorkDependency.depends_on_id == WorkItem.id)
-            .where(WorkDependency.work_item_id == item.id, WorkItem.status == "open")
+            .where(WorkDependency.work_item_id == item.id, WorkItem.status == WorkStatus.OPEN)
         ).all()
     )
 
@@ -91,6 +91,6 @@ def open_dependents(session: Session, item: WorkItem) -> list[WorkItem]:
         session.scalars(
             select(WorkItem)
             .join(WorkDependency, WorkDependency.work_item_id == WorkItem.id)
-            .where(WorkDependency.depends_on_id == item.id, WorkItem.status == "open")
+            .where(WorkDependency.depends_on_id == item.id, WorkItem.status == WorkStatus.OPEN)
         ).all()
     )

@@ -27,7 +27,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,20 +69,6 @@ def load() -> Settings:
         webhook_url=env("POLLFLOW_WEBHOOK_URL") or None,
         delivery_lease_seconds=int(env("POLLFLOW_DELIVERY_LEASE_SECONDS") or 300),
     )
-
-
-def secret_key() -> bytes:
-    """POLLFLOW_SECRET_KEY, or a key generated once and kept (mode 600) in POLLFLOW_HOME."""
-    configured = os.environ.get("POLLFLOW_SECRET_KEY")
-    if configured:
-        return configured.encode()
-    path = pollflow_home() / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
 
 
 def use_pollflow_prefect_home() -> None:

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from store.models import Poll, TimetableEvent
+from store.models import Poll, TimetableEvent, WorkStatus
 from store.queries import TaskRow
 from timetables.clock import local
 
@@ -120,7 +120,7 @@ def write_plan(
     now = local(as_of).replace(tzinfo=None)
     for row in sheet.iter_rows(min_row=2):
         row[7].number_format = "ddd d mmm yyyy hh:mm"
-        if row[8].value == "open" and row[7].value and row[7].value < now:
+        if row[8].value == WorkStatus.OPEN and row[7].value and row[7].value < now:
             for cell in row:
                 cell.fill = OVERDUE_FILL
     path.parent.mkdir(parents=True, exist_ok=True)

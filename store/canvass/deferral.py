@@ -15,7 +15,7 @@ from sqlmodel import Session
 from store.audit import record
 from store.canvass import CanvassError, canvass_year, find_canvass
 from store.canvass.work import DUE_TIME, SOURCE
-from store.models import DateOverride, Election, Person, Poll, TimetableEvent, WorkItem, utcnow
+from store.models import DateOverride, Election, Person, Poll, TimetableEvent, WorkItem, WorkStatus, utcnow
 from store.owners import OwnerPicker
 from timetables.clock import local, london
 
@@ -38,6 +38,7 @@ QUALIFYING = {
     "community": "community council election",
     "ref-local": "local referendum",
 }
+WITHDRAWN = "withdrawn: no poll in the canvass period allows it now"
 # Where the law is less clear than the list: the offer says so.
 CAVEATS = {
     "ref-local": "only a neighbourhood planning referendum allows it (not a council tax or governance one)",
@@ -198,8 +199,8 @@ def _review_one(session: Session, canvass: Poll, actor: str, flow_run_id: str | 
     if polls and deferred is None:
         if (
             offer is None
-            or offer.status == "cancelled"
-            or (offer.status == "done" and (offer.note or "").startswith(ACCEPTED))
+            or offer.status == WorkStatus.CANCELLED
+            or (offer.status == WorkStatus.DONE and (offer.note or "").startswith(ACCEPTED))
         ):
             due = session.scalars(
                 select(TimetableEvent.due_at).where(
@@ -222,7 +223,8 @@ def _review_one(session: Session, canvass: Poll, actor: str, flow_run_id: str | 
                 )
                 kind = "offered"
             else:
-                offer.status, offer.completed_at, offer.completed_by_id, offer.note = "open", None, None, None
+                offer.status, offer.note = WorkStatus.OPEN, None
+                offer.completed_at, offer.completed_by_id = None, None
                 offer.title, offer.description = title, description
                 kind = "reoffered"
             session.flush()
@@ -235,7 +237,7 @@ def _review_one(session: Session, canvass: Poll, actor: str, flow_run_id: str | 
                 **audit,
             )
             change(kind, offer, entry)
-        elif offer.status == "open":
+        elif offer.status == WorkStatus.OPEN:
             description = _offer_text(canvass, polls)
             if offer.description != description:
                 offer.description = description
@@ -247,8 +249,8 @@ def _review_one(session: Session, canvass: Poll, actor: str, flow_run_id: str | 
                     details={"polls": listed},
                     **audit,
                 )
-    elif not polls and deferred is None and offer is not None and offer.status == "open":
-        offer.status, offer.note = "cancelled", "withdrawn: no poll in the canvass period allows it now"
+    elif not polls and deferred is None and offer is not None and offer.status == WorkStatus.OPEN:
+        offer.status, offer.note = WorkStatus.CANCELLED, WITHDRAWN
         entry = record(
             session,
             actor,
@@ -259,14 +261,14 @@ def _review_one(session: Session, canvass: Poll, actor: str, flow_run_id: str | 
         )
         change("withdrawn", offer, entry)
     if deferred is not None and polls:
-        if offer is not None and offer.status == "open":
+        if offer is not None and offer.status == WorkStatus.OPEN:
             who = session.scalars(
                 select(DateOverride.set_by).where(
                     DateOverride.poll_id == canvass.id, DateOverride.key == "revised_register"
                 )
             ).first()
             person = session.scalars(select(Person).where(Person.email == (who or "").lower())).first()
-            offer.status, offer.completed_at = "done", utcnow()
+            offer.status, offer.completed_at = WorkStatus.DONE, utcnow()
             offer.completed_by_id = person.id if person else None
             offer.note = (
                 f"{ACCEPTED} revised register to be published by {deferred:%d %B %Y}, decided by {who}"
@@ -280,8 +282,8 @@ def _review_one(session: Session, canvass: Poll, actor: str, flow_run_id: str | 
                 **audit,
             )
             change("accepted", offer, entry)
-        if unsupported is not None and unsupported.status == "open":
-            unsupported.status, unsupported.completed_at = "done", utcnow()
+        if unsupported is not None and unsupported.status == WorkStatus.OPEN:
+            unsupported.status, unsupported.completed_at = WorkStatus.DONE, utcnow()
             unsupported.note = "resolved: a poll in the canvass period allows the deferral again"
             entry = record(
                 session,
@@ -292,8 +294,8 @@ def _review_one(session: Session, canvass: Poll, actor: str, flow_run_id: str | 
                 **audit,
             )
             change("resolved", unsupported, entry)
-    if deferred is None and unsupported is not None and unsupported.status == "open":
-        unsupported.status, unsupported.completed_at = "done", utcnow()
+    if deferred is None and unsupported is not None and unsupported.status == WorkStatus.OPEN:
+        unsupported.status, unsupported.completed_at = WorkStatus.DONE, utcnow()
         unsupported.note = "resolved: the revised register is no longer deferred"
         record(
             session,
@@ -304,9 +306,9 @@ def _review_one(session: Session, canvass: Poll, actor: str, flow_run_id: str | 
             **audit,
         )
     if deferred is not None and not polls:
-        if offer is not None and offer.status == "open":
-            offer.status, offer.note = "cancelled", "withdrawn: no poll in the canvass period allows it now"
-        if unsupported is None or unsupported.status != "open":
+        if offer is not None and offer.status == WorkStatus.OPEN:
+            offer.status, offer.note = WorkStatus.CANCELLED, WITHDRAWN
+        if unsupported is None or unsupported.status != WorkStatus.OPEN:
             title = (
                 f"The revised register is deferred to {deferred:%d %B %Y} but no poll allows it now: "
                 "undo the deferral or plan the poll"
@@ -328,7 +330,7 @@ def _review_one(session: Session, canvass: Poll, actor: str, flow_run_id: str | 
                     session, canvass, DEFERRAL_UNSUPPORTED, title, description, due, "revised_register"
                 )
             else:
-                unsupported.status, unsupported.completed_at, unsupported.note = "open", None, None
+                unsupported.status, unsupported.completed_at, unsupported.note = WorkStatus.OPEN, None, None
                 unsupported.title, unsupported.description, unsupported.due_at = title, description, due
             session.flush()
             entry = record(

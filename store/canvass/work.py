@@ -17,7 +17,7 @@ from sqlmodel import Session
 from store.audit import record
 from store.canvass.imports import current_import, load_properties
 from store.canvass.rules import HORIZON, NEEDS, Group, Need, Rules, analyse, rules_for
-from store.models import Poll, Reminder, WorkItem, utcnow
+from store.models import Poll, Reminder, WorkItem, WorkStatus, utcnow
 from store.owners import OwnerPicker
 from timetables.clock import local, london
 from timetables.work import ON_THE_DAY_TIME
@@ -166,12 +166,13 @@ def raise_follow_up_work(
                 **audit,
             )
         else:
-            if item.status != "open":
+            if item.status != WorkStatus.OPEN:
                 by_person = item.completed_by_id is not None and item.completed_at is not None
                 if by_person and local(item.completed_at).date() >= as_of:
                     changes.unchanged += 1  # done by someone since this report was made
                     continue
-                item.status, item.completed_at, item.completed_by_id, item.note = "open", None, None, None
+                item.status, item.note = WorkStatus.OPEN, None
+                item.completed_at, item.completed_by_id = None, None
                 changes.reopened.append(key)
                 record(session, actor, "canvass work reopened", subject=key, details=details, **audit)
             elif (item.title, item.description, item.due_at) != (title, description, due_at):
@@ -194,8 +195,8 @@ def raise_follow_up_work(
             item.title, item.description, item.due_at = title, description, due_at
         due_days.append((item, earliest))
     for key, item in stored.items():
-        if key not in wanted and item.status == "open":
-            item.status, item.completed_at = "done", utcnow()
+        if key not in wanted and item.status == WorkStatus.OPEN:
+            item.status, item.completed_at = WorkStatus.DONE, utcnow()
             item.note = f"closed: the progress report of {as_of:%d %B %Y} shows no property needing it"
             changes.closed.append(key)
             record(

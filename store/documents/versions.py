@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from store.audit import record
-from store.models import SIGNOFF_ROLES, Person, Poll, WorkDependency, WorkItem, utcnow
+from store.models import SIGNOFF_ROLES, Person, Poll, WorkDependency, WorkItem, WorkStatus, utcnow
 from store.models.documents import Document, DocumentStep, DocumentVersion
 from store.owners import OwnerPicker
 from store.people import find_person, roles_of
@@ -357,7 +357,7 @@ def record_publication(
     approval = steps_of(session, version).get("approval")
     approver = session.get(Person, approval.person_id) if approval and approval.person_id else None
     if publish_work and close_work(
-        session, poll, publish_work, "done", f"published version {version.number}", approver
+        session, poll, publish_work, WorkStatus.DONE, f"published version {version.number}", approver
     ):
         record(
             session,
@@ -422,7 +422,7 @@ def ensure_work(
     """A work item of this module's, created once (and its due date kept up to date)."""
     item = _work(session, poll, key)
     if item is not None:
-        if item.status == "open" and (item.due_at != due_at or item.title != title):
+        if item.status == WorkStatus.OPEN and (item.due_at != due_at or item.title != title):
             item.due_at, item.title = due_at, title
         return item, False
     owner = OwnerPicker(session).pick(role)
@@ -456,25 +456,29 @@ def ensure_work(
 
 
 def close_work(
-    session: Session, poll: Poll, key: str, status: str, note: str, by: Person | None = None
+    session: Session, poll: Poll, key: str, status: WorkStatus, note: str, by: Person | None = None
 ) -> bool:
     item = _work(session, poll, key)
-    if item is None or item.status != "open":
+    if item is None or item.status != WorkStatus.OPEN:
         return False
     item.status, item.note = status, note
-    if status == "done":
+    if status == WorkStatus.DONE:
         item.completed_at, item.completed_by_id = utcnow(), by.id if by else None
     return True
 
 
 def _complete_work(session, poll, doc, version, step, by: Person | None) -> None:
-    close_work(session, poll, work_key(step, doc, version), "done", f"version {version.number}", by)
+    close_work(session, poll, work_key(step, doc, version), WorkStatus.DONE, f"version {version.number}", by)
 
 
 def cancel_version_work(session: Session, poll: Poll, doc: Document, version: DocumentVersion) -> None:
     for step in ("proof", "approve"):
         close_work(
-            session, poll, work_key(step, doc, version), "cancelled", f"version {version.number} superseded"
+            session,
+            poll,
+            work_key(step, doc, version),
+            WorkStatus.CANCELLED,
+            f"version {version.number} superseded",
         )
 
 
@@ -490,6 +494,6 @@ def publish_work_key(
     candidates.append(work_key("publish", doc))
     for key in candidates:
         item = _work(session, poll, key)
-        if item is not None and item.status != "cancelled":
+        if item is not None and item.status != WorkStatus.CANCELLED:
             return key
     return None

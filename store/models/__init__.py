@@ -13,7 +13,6 @@ from store.models.canvass import (
     CanvassReport,
 )
 from store.models.core import (
-    WORK_STATUSES,
     DateOverride,
     Election,
     Poll,
@@ -21,6 +20,7 @@ from store.models.core import (
     TimetableEvent,
     WorkDependency,
     WorkItem,
+    WorkStatus,
     utcnow,
 )
 from store.models.documents import (
@@ -37,9 +37,9 @@ from store.models.people import (
     PersonRole,
 )
 from store.models.records import (
-    NOTIFICATION_STATUSES,
     AuditEntry,
     Notification,
+    NotificationStatus,
 )
 from store.models.staff import (
     PollingDistrict,
@@ -55,7 +55,7 @@ from store.models.staff import (
 )
 
 __all__ = [
-    "WORK_STATUSES",
+    "WorkStatus",
     "utcnow",
     "Poll",
     "Election",
@@ -68,7 +68,7 @@ __all__ = [
     "SIGNOFF_ROLES",
     "Person",
     "PersonRole",
-    "NOTIFICATION_STATUSES",
+    "NotificationStatus",
     "Notification",
     "AuditEntry",
     "PollingPlace",

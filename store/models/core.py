@@ -11,11 +11,18 @@ UTC; ``timetables.clock.local`` shows them in Europe/London.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-WORK_STATUSES = ("open", "done", "cancelled")
+
+class WorkStatus(StrEnum):
+    """A work item's status. Stored as its value, and equal to it: ``WorkStatus.OPEN == "open"``."""
+
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
 
 
 def utcnow() -> dt.datetime:
@@ -96,7 +103,7 @@ class WorkItem(SQLModel, table=True):
     event_key: str | None = None  # the statutory event this work delivers, if any
     needs_signoff: bool = False
     source: str = "catalogue"  # catalogue | overlay
-    status: str = "open"
+    status: str = WorkStatus.OPEN
     completed_at: dt.datetime | None = None
     completed_by_id: int | None = Field(default=None, foreign_key="person.id")
     note: str | None = None

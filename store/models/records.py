@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from store.models.core import utcnow
 
-NOTIFICATION_STATUSES = ("queued", "sending", "sent", "failed")
+
+class NotificationStatus(StrEnum):
+    """A message's place in the outbox (store/outbox.py). Stored as its value, and equal to it."""
+
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a sender, under a lease
+    SENT = "sent"
+    FAILED = "failed"  # given up on
 
 
 class Notification(SQLModel, table=True):
@@ -27,7 +35,7 @@ class Notification(SQLModel, table=True):
     poll_id: int | None = Field(default=None, foreign_key="poll.id", index=True)
     person_id: int | None = Field(default=None, foreign_key="person.id")
     work_item_id: int | None = Field(default=None, foreign_key="work_item.id")
-    status: str = "queued"
+    status: str = NotificationStatus.QUEUED
     attempts: int = 0
     next_attempt_at: dt.datetime = Field(default_factory=utcnow)
     claimed_until: dt.datetime | None = None

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from store.audit import record
-from store.models import Poll, WorkItem, utcnow
+from store.models import Poll, WorkItem, WorkStatus, utcnow
 from store.models.staff import ROLE_LABELS, StaffingPlan, StaffMember
 from store.staff.config import StaffingRules
 from timetables.clock import LONDON, local
@@ -79,7 +79,7 @@ class Dates:
 def _work_due(session: Session, poll: Poll, key: str) -> dt.datetime | None:
     return session.scalars(
         select(WorkItem.due_at).where(
-            WorkItem.poll_id == poll.id, WorkItem.key == key, WorkItem.status != "cancelled"
+            WorkItem.poll_id == poll.id, WorkItem.key == key, WorkItem.status != WorkStatus.CANCELLED
         )
     ).first()
 
@@ -108,7 +108,7 @@ def staffing_dates(session: Session, poll: Poll, rules: StaffingRules) -> Dates:
                 select(WorkItem.due_at).where(
                     WorkItem.poll_id == poll.id,
                     WorkItem.key.like("postal_vote_opening%"),
-                    WorkItem.status != "cancelled",
+                    WorkItem.status != WorkStatus.CANCELLED,
                 )
             ).all()
         }

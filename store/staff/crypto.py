@@ -29,6 +29,7 @@ from sqlmodel import Session
 from store.audit import record
 from store.models import Poll, utcnow
 from store.models.staff import StaffMember, StaffOffer, StaffPost
+from store.secrets import secret_key
 from timetables.errors import PollflowError
 
 
@@ -43,8 +44,6 @@ def _fernet(secret: bytes) -> Fernet:
 
 
 def _cipher() -> Fernet:
-    from tasks.settings import secret_key  # the one place pollflow keeps its secret
-
     return _fernet(secret_key())
 
 

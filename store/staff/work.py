@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from store.audit import record
-from store.models import Poll, WorkItem, utcnow
+from store.models import Poll, WorkItem, WorkStatus, utcnow
 from store.models.staff import StaffingPlan, StaffRecruitment
 from store.owners import OwnerPicker
 from store.staff.config import StaffingRules
@@ -142,14 +142,14 @@ def sync_work(session: Session, poll: Poll, plan: StaffingPlan, rules: StaffingR
                     details={"from": item.due_at.isoformat(), "to": due.isoformat()},
                 )
                 item.due_at = due
-        if done and item.status == "open":
-            item.status, item.completed_at, item.note = "done", now, "done by the recruitment flow"
+        if done and item.status == WorkStatus.OPEN:
+            item.status, item.completed_at, item.note = WorkStatus.DONE, now, "done by the recruitment flow"
             out.completed.append(key)
             record(
                 session, actor, "completed", poll_id=poll.id, subject=key, details={"by": "recruitment flow"}
             )
-        elif not done and item.status == "done" and item.note == "done by the recruitment flow":
-            item.status, item.completed_at, item.note = "open", None, None
+        elif not done and item.status == WorkStatus.DONE and item.note == "done by the recruitment flow":
+            item.status, item.completed_at, item.note = WorkStatus.OPEN, None, None
             out.reopened.append(key)
             record(session, actor, "reopened", poll_id=poll.id, subject=key, details={"title": title})
     session.flush()

@@ -37,7 +37,7 @@ from store.documents.versions import (
     steps_of,
     work_key,
 )
-from store.models import Poll, utcnow
+from store.models import Poll, WorkStatus, utcnow
 from store.queries import find_poll
 from tasks.documents.catalogue import CATALOGUE, DocumentSpec
 from tasks.documents.rendering import content_hash, render_html
@@ -149,7 +149,7 @@ def produce(
             continue
         if doc.blocked:
             doc.blocked = None
-            close_work(session, poll, work_key("details", doc), "done", "details given")
+            close_work(session, poll, work_key("details", doc), WorkStatus.DONE, "details given")
         saved = save_version(
             session,
             poll,

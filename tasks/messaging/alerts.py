@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from store.audit import record
 from store.db import session_scope
-from store.models import AuditEntry, Poll, Reminder, TimetableEvent, WorkItem
+from store.models import AuditEntry, Poll, Reminder, TimetableEvent, WorkItem, WorkStatus
 from store.outbox import OutgoingMessage, enqueue, message
 from store.owners import MANAGERS
 from tasks import settings
@@ -89,7 +89,7 @@ def _due_reminders(ctx: Context, as_of: dt.datetime, result: ScanResult) -> list
         .where(
             Reminder.sent_at.is_(None),
             Reminder.remind_at <= as_of,
-            WorkItem.status == "open",
+            WorkItem.status == WorkStatus.OPEN,
             Poll.status == "planned",
         )
         .order_by(Reminder.remind_at, Reminder.id)
@@ -146,7 +146,7 @@ def _overdue(
         select(WorkItem)
         .join(Poll, Poll.id == WorkItem.poll_id)
         .where(
-            WorkItem.status == "open",
+            WorkItem.status == WorkStatus.OPEN,
             Poll.status == "planned",
             WorkItem.due_at < as_of,
             or_(WorkItem.alerted_due_at.is_(None), WorkItem.alerted_due_at != WorkItem.due_at),
@@ -226,7 +226,7 @@ def _missed_since_overdue(ctx: Context, as_of: dt.datetime, handled: set[int]) -
         )
         .join(Poll, Poll.id == WorkItem.poll_id)
         .where(
-            WorkItem.status == "open",
+            WorkItem.status == WorkStatus.OPEN,
             Poll.status == "planned",
             WorkItem.due_at < as_of,
             WorkItem.alerted_due_at == WorkItem.due_at,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from store.models import Person, Poll, WorkItem
+from store.models import Person, Poll, WorkItem, WorkStatus
 from store.outbox import enqueue, message
 from store.planning import Moved
 from store.work import open_dependents
@@ -21,7 +21,7 @@ def moved_messages(session: Session, poll: Poll, moved: list[Moved], reason: str
         if change.work_item_id is None:
             continue
         item = session.get(WorkItem, change.work_item_id)
-        if item is None or item.status != "open":
+        if item is None or item.status != WorkStatus.OPEN:
             continue
         owner = ctx.person(item.owner_id)  # whoever owns it now
         if owner is None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from store.db import session_scope
-from store.models import Person, Poll, WorkItem
+from store.models import Person, Poll, WorkItem, WorkStatus
 from store.outbox import enqueue, message
 from tasks.messaging.render import render, when
 from timetables.clock import LONDON, local
@@ -29,7 +29,7 @@ def digest(session: Session, as_of: dt.datetime) -> int:
         select(WorkItem, Poll)
         .join(Poll, Poll.id == WorkItem.poll_id)
         .where(
-            WorkItem.status == "open",
+            WorkItem.status == WorkStatus.OPEN,
             WorkItem.owner_id.is_not(None),
             WorkItem.due_at <= week_end,
             Poll.status == "planned",

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 
-from tasks.settings import secret_key
+from store.secrets import secret_key
 from timetables.errors import PollflowError
 
 
