@@ -1,18 +1,24 @@
-"""Run every benchmark: ``python -m benchmarks [name ...]``."""
+"""Run every benchmark: ``python -m benchmarks [name ...]``.
+
+Each prints its time against a reference run in the same process, as a ratio. The list is
+explicit (tests/test_registries.py checks that every bench_*.py module is on it).
+"""
 
 import importlib
-import pkgutil
 import sys
 
-import benchmarks
+BENCHMARKS = ("allocation", "canvass", "delivery", "documents", "planning", "scan", "timetables")
 
 
 def main(names: list[str]) -> None:
-    found = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
-    chosen = [n for n in found if not names or n.removeprefix("bench_") in names or n in names]
-    for name in chosen:
-        print(f"\n== {name} ==", flush=True)
-        importlib.import_module(f"benchmarks.{name}").run()
+    unknown = [n for n in names if n.removeprefix("bench_") not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"unknown benchmark {', '.join(unknown)}: benchmarks are {', '.join(BENCHMARKS)}")
+    for name in BENCHMARKS:
+        if names and name not in {n.removeprefix("bench_") for n in names}:
+            continue
+        print(f"\n== bench_{name} ==", flush=True)
+        importlib.import_module(f"benchmarks.bench_{name}").run()
 
 
 if __name__ == "__main__":

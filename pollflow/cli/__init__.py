@@ -7,14 +7,13 @@ audit, ics) import neither Prefect nor the database layer they do not need, so t
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from pollflow.cli.options import KindOption, NationOption, SetOption, console, parse_date, parse_sets
 from timetables.errors import PollflowError
 
 app = typer.Typer(
@@ -28,46 +27,6 @@ app = typer.Typer(
 )
 holidays_app = typer.Typer(help="Bank holidays and days of thanksgiving or mourning.", no_args_is_help=True)
 app.add_typer(holidays_app, name="holidays")
-
-
-def console() -> Console:
-    # A wide console when output is piped, so tables stay readable in logs and CI.
-    return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
-
-
-def parse_sets(values: list[str] | None) -> dict[str, str]:
-    """``--set KEY=DATE[THH:MM]`` options as a mapping."""
-    out: dict[str, str] = {}
-    for value in values or []:
-        key, sep, date = value.partition("=")
-        if not sep or not key.strip() or not date.strip():
-            raise PollflowError(
-                f"--set {value!r} is not KEY=DATE: write for example "
-                "--set close_of_nominations=2025-04-03T16:00"
-            )
-        out[key.strip()] = date.strip()
-    return out
-
-
-NationOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--nation",
-        help="england, wales, scotland or northern-ireland; once for all ids, or once per id",
-    ),
-]
-KindOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--kind",
-        help="what an id cannot say (parish, community, la-mayor, ca-mayor...); "
-        "once for all ids, or once per id",
-    ),
-]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="fix a date someone chooses: KEY=YYYY-MM-DD[THH:MM]"),
-]
 
 
 @app.command()
@@ -185,10 +144,7 @@ def holidays_add_day(
     """Add a day appointed for public thanksgiving or mourning: it stops the clock."""
     from pollflow.holiday_data import add_day
 
-    try:
-        day = dt.date.fromisoformat(date)
-    except ValueError as exc:
-        raise PollflowError(f"'{date}' is not a date: expected YYYY-MM-DD") from exc
+    day = parse_date(date, "DATE")
     entry = add_day(day, name, division or [], authority)
     console().print(
         f"Added {entry.date.isoformat()} {entry.name} ({', '.join(entry.divisions)}). "
@@ -217,9 +173,9 @@ def serve(
 
 # Each group of commands lives in its own module of this package; importing it registers its
 # commands on ``app``. The list is explicit (tests/test_registries.py checks it is complete).
-from pollflow.cli import canvass, documents, staff, work  # noqa: E402, F401
+from pollflow.cli import canvass, documents, recruitment, staff, stations, training, work  # noqa: E402
 
-COMMAND_MODULES = (canvass, documents, staff, work)
+COMMAND_MODULES = (canvass, documents, recruitment, staff, stations, training, work)
 
 
 def main(argv: list[str] | None = None) -> int:

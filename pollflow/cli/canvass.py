@@ -23,7 +23,8 @@ from typing import Annotated
 
 import typer
 
-from pollflow.cli import NationOption, SetOption, app, console, parse_sets
+from pollflow.cli import app
+from pollflow.cli.options import NationOption, SetOption, console, parse_date, parse_sets, store_session
 from pollflow.cli.work import print_planned
 from timetables.errors import PollflowError
 
@@ -39,21 +40,6 @@ TodayOption = Annotated[
     str | None,
     typer.Option("--today", help="as if today were this day (YYYY-MM-DD; for demos and rehearsals)"),
 ]
-
-
-def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise PollflowError(f"{option} '{text}' is not a date: write YYYY-MM-DD") from exc
-
-
-def _session():
-    from store.db import session_scope
-
-    return session_scope()
 
 
 def _check_file(path: Path, report_date: dt.date | None, today: dt.date | None, year: int | None):
@@ -107,7 +93,7 @@ def plan(
     # at once; the flow stores this plan rather than computing it again.
     overrides = parse_sets(set_)
     checked = plan_registration_year(canvass_id, nation[0] if nation else None, overrides, overlay)
-    day, now = _date(report_date, "--report-date"), _date(today, "--today")
+    day, now = parse_date(report_date, "--report-date"), parse_date(today, "--today")
     if progress is not None:
         _check_file(progress, day, now, checked.timetable.registration_year)
     out = console()
@@ -175,9 +161,9 @@ def import_(
     """Import a canvass progress report; a file with any bad line is refused whole."""
     from store.canvass import canvass_year, find_canvass
 
-    with _session() as session:
+    with store_session() as session:
         year = canvass_year(find_canvass(session, canvass_id))
-    day, now = _date(report_date, "--report-date"), _date(today, "--today")
+    day, now = parse_date(report_date, "--report-date"), parse_date(today, "--today")
     parsed = _check_file(file, day, now, year)
     from pollflow.runtime import run_flow
 
@@ -217,8 +203,8 @@ def report(
         raise PollflowError(f"unknown format '{format}': formats are table, json")
     if chart is not None and chart.suffix.lower() != ".png":
         raise PollflowError(f"--chart {chart}: the chart is a PNG image: give a file name ending .png")
-    day = _date(today, "--today") or clock().date()
-    with _session() as session:
+    day = parse_date(today, "--today") or clock().date()
+    with store_session() as session:
         poll = find_canvass(session, canvass_id)
         built = build_report(session, poll)
         if chart is not None:
@@ -348,7 +334,7 @@ def list_(
         raise PollflowError(f"unknown need '{need}': needs are {', '.join(NEEDS)}")
     if format not in ("table", "csv"):
         raise PollflowError(f"unknown format '{format}': formats are table, csv")
-    with _session() as session:
+    with store_session() as session:
         poll = find_canvass(session, canvass_id)
         properties = load_properties(session, poll)
         built = build_report(session, poll, properties)
@@ -409,7 +395,7 @@ def imports(canvass_id: CanvassId) -> None:
     from store.models.canvass import CanvassImport
     from timetables.clock import local
 
-    with _session() as session:
+    with store_session() as session:
         poll = find_canvass(session, canvass_id)
         rows = session.scalars(
             select(CanvassImport)
@@ -442,7 +428,7 @@ def defer(
     ] = None,
 ) -> None:
     """Publish the revised register by 1 February: a poll falls in the canvass period."""
-    _decide(canvass_id, by, _date(publish_on, "--publish-on"), undo=False)
+    _decide(canvass_id, by, parse_date(publish_on, "--publish-on"), undo=False)
 
 
 @canvass_app.command("undefer")
@@ -457,7 +443,7 @@ def undefer(
 def _decide(canvass_id: str, by: str, publish_on: dt.date | None, undo: bool) -> None:
     from store.canvass.deferral import check_deferral, check_undeferral
 
-    with _session() as session:  # refuse at once, before Prefect starts
+    with store_session() as session:  # refuse at once, before Prefect starts
         if undo:
             check_undeferral(session, canvass_id, by)
         else:
@@ -506,7 +492,9 @@ def check(
     from store.canvass.progress import CanvassFileError
 
     try:
-        parsed = _check_file(file, _date(report_date, "--report-date"), _date(today, "--today"), None)
+        parsed = _check_file(
+            file, parse_date(report_date, "--report-date"), parse_date(today, "--today"), None
+        )
     except CanvassFileError as exc:
         rows = [p.split(": ", 1) for p in exc.problems]
         if problems is not None:

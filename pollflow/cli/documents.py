@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from pollflow.cli import app, console
+from pollflow.cli import app
+from pollflow.cli.options import actor, console, parse_moment, store_session
 from timetables.errors import PollflowError
 
 candidates_app = typer.Typer(help="Candidates: import, list, add, withdraw.", no_args_is_help=True)
@@ -31,16 +32,6 @@ ByOption = Annotated[str, typer.Option("--by", help="who (email): recorded in th
 VersionOption = Annotated[
     int | None, typer.Option("--version", help="the version you checked (refused if stale)")
 ]
-
-
-def _session():
-    from store.db import session_scope
-
-    return session_scope()
-
-
-def _actor(by: str | None, default: str) -> str:
-    return by.strip().lower() if by else default
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,13 +53,13 @@ def candidates_import(
     from tasks.documents.catalogue import areas_of
     from tasks.documents.sources import load_sources
 
-    with _session() as session:
+    with store_session() as session:
         poll, election = election_of(session, election_id)
         src = load_sources(session, poll, utcnow())
         areas = [a.name for a in areas_of(src, election)] or None
         rows = read_candidates_csv(file, areas)
         result = import_candidates(
-            session, poll, election.election_id, rows, _actor(by, f"import:{file.name}"), replace=replace
+            session, poll, election.election_id, rows, actor(by, f"import:{file.name}"), replace=replace
         )
     out = console()
     out.print(
@@ -91,7 +82,7 @@ def candidates_list(
 
     if format not in ("table", "json"):
         raise PollflowError(f"unknown format '{format}': formats are table, json")
-    with _session() as session:
+    with store_session() as session:
         poll, election = election_of(session, election_id)
         found = candidates_of(session, poll, election.election_id)
         by_area: dict[str, list] = {}
@@ -173,9 +164,9 @@ def candidates_add(
         agent_name=agent_name,
         agent_address=agent_address,
     )
-    with _session() as session:
+    with store_session() as session:
         poll, election = election_of(session, election_id)
-        candidate = add_candidate(session, poll, election.election_id, row, _actor(by, "cli"))
+        candidate = add_candidate(session, poll, election.election_id, row, actor(by, "cli"))
         text = (
             f"Added {candidate.forenames} {candidate.surname} ({candidate.area}) to {election.election_id}."
         )
@@ -194,9 +185,9 @@ def candidates_withdraw(
     """Record a notice of withdrawal (refused after the withdrawal deadline)."""
     from store.documents.candidates import election_of, withdraw_candidate
 
-    with _session() as session:
+    with store_session() as session:
         poll, election = election_of(session, election_id)
-        c = withdraw_candidate(session, poll, election.election_id, name, _actor(by, "cli"), area=area)
+        c = withdraw_candidate(session, poll, election.election_id, name, actor(by, "cli"), area=area)
         text = f"{c.forenames} {c.surname} ({c.area}) has withdrawn: the statement will show it."
     console().print(text)
 
@@ -216,7 +207,7 @@ def documents(
 
     if format not in ("table", "json"):
         raise PollflowError(f"unknown format '{format}': formats are table, json")
-    with _session() as session:
+    with store_session() as session:
         poll = find_poll(session, election_id)
         rows = status_rows(session, poll)
         title = f"Documents: {poll.title}"
@@ -276,7 +267,7 @@ def document_details(
 
     if file is None and not show:
         raise PollflowError("give a details FILE (YAML) to set them, or --show to see them")
-    with _session() as session:
+    with store_session() as session:
         poll = find_poll(session, election_id)
         if show:
             details = load_details(session, poll)
@@ -289,7 +280,7 @@ def document_details(
             )
             return
         details = read_details_file(file)
-        changed = save_details(session, poll, details, _actor(by, f"import:{file.name}"))
+        changed = save_details(session, poll, details, actor(by, f"import:{file.name}"))
     console().print(f"Details for {poll.key} {'saved' if changed else 'unchanged'}.")
 
 
@@ -303,14 +294,13 @@ def document_produce(
     no_publish: Annotated[bool, typer.Option("--no-publish", help="draw up, but publish nothing")] = False,
 ) -> None:
     """Draw up what is due, raise proof-checks and approvals as work, publish what is approved."""
-    from pollflow.cli.work import parse_moment
     from pollflow.runtime import run_flow
     from store.queries import find_poll
     from tasks.documents.catalogue import spec_for
 
     for key in only or []:
         spec_for(key)
-    with _session() as session:
+    with store_session() as session:
         find_poll(session, election_id)
     out = console()
     summary = run_flow(
@@ -378,7 +368,7 @@ def document_render(
 
     if format not in ("html", "pdf", "docx"):
         raise PollflowError(f"unknown format '{format}': formats are html, pdf, docx")
-    with _session() as session:
+    with store_session() as session:
         spec, src, scope, doc = _current(session, election_id, key)
         stored = None
         if doc is not None:
@@ -424,7 +414,7 @@ def _step_command(
     from tasks.documents.produce import draw
     from tasks.documents.rendering import MissingFieldError
 
-    with _session() as session:
+    with store_session() as session:
         spec, src, scope, doc = _current(session, election_id, key)
         if doc is None:
             raise PollflowError(f"no {key} for {scope} yet: `pollflow document produce {scope}` draws it up")
@@ -483,7 +473,7 @@ def document_publish(
     from store.models import utcnow
     from tasks.documents.produce import draw
 
-    with _session() as session:  # refuse at once, before Prefect starts
+    with store_session() as session:  # refuse at once, before Prefect starts
         spec, src, scope, doc = _current(session, election_id, key)
         if doc is None:
             raise PollflowError(f"no {key} for {scope} yet: `pollflow document produce {scope}` draws it up")
@@ -499,7 +489,7 @@ def document_publish(
 
     out = console()
     result = run_flow(
-        "produce_documents:publish_document", out, election_id=scope, key=key, actor=_actor(by, "cli")
+        "produce_documents:publish_document", out, election_id=scope, key=key, actor=actor(by, "cli")
     )
     if result["already_published"]:
         out.print(f"Version {result['version']} of {key} for {scope} was already published.")

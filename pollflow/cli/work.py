@@ -5,49 +5,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pollflow.cli import KindOption, NationOption, SetOption, app, console, parse_sets
+from pollflow.cli import app
+from pollflow.cli.options import (
+    KindOption,
+    NationOption,
+    SetOption,
+    console,
+    parse_duration,
+    parse_moment,
+    parse_sets,
+    store_session,
+)
 from timetables.errors import PollflowError
 
 people_app = typer.Typer(help="The people who do the work, and their roles.", no_args_is_help=True)
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
 app.add_typer(db_app, name="db")
-
-DURATION = re.compile(r"^(\d+)([hdw])$")
-
-
-def parse_duration(text: str) -> dt.timedelta:
-    match = DURATION.match(text.strip().lower())
-    if not match:
-        raise PollflowError(f"'{text}' is not a duration: write for example 12h, 7d or 2w")
-    n, unit = int(match[1]), match[2]
-    return {"h": dt.timedelta(hours=n), "d": dt.timedelta(days=n), "w": dt.timedelta(weeks=n)}[unit]
-
-
-def parse_moment(text: str | None) -> dt.datetime:
-    """A date or datetime; without an offset it is UK time."""
-    from timetables.clock import LONDON, now
-
-    if text is None:
-        return now()
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise PollflowError(f"'{text}' is not a date or time: write YYYY-MM-DD or YYYY-MM-DDTHH:MM") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
-
-
-def store_session():
-    from store.db import session_scope
-
-    return session_scope()
 
 
 @app.command()
