@@ -9,74 +9,20 @@ A link that is forged or for something else finds nothing (404); an expired one 
 
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-PAGE = """<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>Canvass progress - {{ title }}</title>
-<style>
-  body { margin: 0; font-family: Arial, "Liberation Sans", sans-serif; font-size: 17px; line-height: 1.4;
-         color: #0b0c0c; background: #f3f2f1; }
-  header { background: #1F4E79; color: #fff; padding: 14px 16px; }
-  main { max-width: 1100px; margin: 0 auto; padding: 16px 20px; background: #fff; }
-  h1 { font-size: 26px; margin: 6px 0 4px; } h2 { font-size: 21px; margin: 24px 0 8px; }
-  .meta { color: #505a5f; margin: 0 0 14px; }
-  .warn { border-left: 6px solid #d4351c; background: #fdf0ee; padding: 10px 14px; }
-  table { border-collapse: collapse; width: 100%; margin-bottom: 8px; }
-  th, td { border-bottom: 1px solid #b1b4b6; padding: 6px 8px; text-align: right; }
-  th:first-child, td:first-child { text-align: left; }
-  th { background: #f3f2f1; } tr.total td { font-weight: bold; }
-  td.overdue { color: #d4351c; font-weight: bold; }
-  img { max-width: 100%; height: auto; border: 1px solid #b1b4b6; margin-top: 8px; }
-</style>
-</head>
-<body>
-<header><strong>pollflow</strong> &middot; canvass progress</header>
-<main>
-<h1>{{ title }}</h1>
-<p class="meta">Progress report as at {{ report_date }} &middot; week {{ week }} &middot;
-{{ properties }} properties</p>
-{% if stale %}<p class="warn">The progress report is {{ stale }} days older than the week this was
-sent in: the EMS's latest had not been imported.</p>{% endif %}
-<h2>Response rate by route</h2>
-<table>
-<thead><tr><th>Route</th><th>Properties</th><th>Responded</th><th>Outstanding</th><th>Not contacted</th>
-<th>Rate</th><th>Change on the week before</th></tr></thead>
-<tbody>
-{% for row in routes %}<tr{% if loop.last %} class="total"{% endif %}><td>{{ row.route }}</td>
-<td>{{ "{:,}".format(row.properties) }}</td><td>{{ "{:,}".format(row.responded) }}</td>
-<td>{{ "{:,}".format(row.outstanding) }}</td><td>{{ "{:,}".format(row.not_contacted) }}</td>
-<td>{{ row.response_rate }}</td><td>{{ row.change }}</td></tr>
-{% endfor %}</tbody>
-</table>
-<h2>What needs doing</h2>
-<table>
-<thead><tr><th>Need</th><th>Properties</th><th>Overdue</th><th>Due in 7 days</th><th>First due</th>
-<th>Owner</th></tr></thead>
-<tbody>
-{% for row in needs %}<tr><td>{{ row.what }}</td><td>{{ "{:,}".format(row.properties) }}</td>
-<td{% if row.overdue %} class="overdue"{% endif %}>{{ "{:,}".format(row.overdue) }}</td>
-<td>{{ "{:,}".format(row.due_in_7_days) }}</td><td>{{ row.first_due }}</td><td>{{ row.owner }}</td></tr>
-{% endfor %}</tbody>
-</table>
-<p>Potential electors found {{ electors.found }}, applied {{ electors.applied }}, still to apply
-{{ electors.awaiting }}. {{ days_left }}</p>
-<h2>Chart</h2>
-<img src="{{ chart_url }}" alt="Response rate by route this week and the trend since the first report">
-</main>
-</body>
-</html>
-"""
+from templates import WEB_DIR
 
 
+@cache
 def _environment() -> Environment:
-    return Environment(undefined=StrictUndefined, autoescape=True)
+    return Environment(
+        loader=FileSystemLoader(WEB_DIR / "canvass"), undefined=StrictUndefined, autoescape=True
+    )
 
 
 def _report(token: str):
@@ -132,7 +78,7 @@ def register(app: FastAPI) -> None:
         late = (monday - row.report_date).days
         html = (
             _environment()
-            .from_string(PAGE)
+            .get_template("report.html.j2")
             .render(
                 title=poll.title,
                 report_date=long_date(row.report_date),
