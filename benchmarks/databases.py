@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from store.scratch import throwaway_schema, unavailable
 
 POSTGRES = os.environ.get("POLLFLOW_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 
@@ -18,7 +17,7 @@ POSTGRES = os.environ.get("POLLFLOW_TEST_POSTGRES_URL", "postgresql://127.0.0.1:
 def databases(prefix: str) -> Iterator[tuple[str, str]]:
     """("SQLite", url) then ("PostgreSQL", url). The SQLite file is migrated on first use, as the
     store does with a new file; the PostgreSQL schema here."""
-    from store.db import dispose, get_engine, upgrade
+    from store.db import dispose
 
     with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
@@ -26,21 +25,9 @@ def databases(prefix: str) -> Iterator[tuple[str, str]]:
             yield "SQLite", url
         finally:
             dispose(url)
-    admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"))
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # no server here: say so and carry on
-        admin.dispose()
-        print(f"PostgreSQL: skipped ({exc.__class__.__name__} at {POSTGRES})")
+    reason = unavailable(POSTGRES)
+    if reason:  # no server here: say so and carry on
+        print(f"PostgreSQL: skipped ({reason})")
         return
-    url = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}"
-    try:
-        upgrade(get_engine(url, migrate=False))
+    with throwaway_schema(POSTGRES, "bench") as url:
         yield "PostgreSQL", url
-    finally:
-        dispose(url)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()

@@ -3,7 +3,6 @@ and Prefect's test harness, started once per session."""
 
 import os
 import tempfile
-import uuid
 from dataclasses import dataclass
 
 # Before anything imports Prefect or reads POLLFLOW_HOME: nothing touches the developer's own
@@ -19,8 +18,8 @@ for name in ("POLLFLOW_DATABASE_URL", "POLLFLOW_SMTP_URL", "POLLFLOW_NOTIFY_API_
     os.environ.pop(name, None)
 
 import pytest  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 
+from store.scratch import throwaway_schema, unavailable  # noqa: E402
 from timetables import calendars  # noqa: E402
 
 POSTGRES_URL = os.environ.get("POLLFLOW_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
@@ -29,16 +28,9 @@ _postgres_error: list = []
 
 
 def postgres_available() -> str | None:
-    """None if the test server answers, else why not."""
+    """None if the test server answers, else why not (asked once per session)."""
     if not _postgres_error:
-        try:
-            engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
-            with engine.connect() as connection:
-                connection.execute(text("select 1"))
-            engine.dispose()
-            _postgres_error.append(None)
-        except Exception as exc:  # any failure to connect means "no server here"
-            _postgres_error.append(f"no PostgreSQL at {POSTGRES_URL}: {exc.__class__.__name__}")
+        _postgres_error.append(unavailable(POSTGRES_URL))
     return _postgres_error[0]
 
 
@@ -70,36 +62,22 @@ class Store:
         return session_scope(self.engine)
 
 
-def _postgres_schema():
+def make_store(backend: str, tmp_path):
+    """A fresh, migrated store; yields it, then drops it."""
+    from store.db import dispose
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'pollflow.db'}"
+        yield Store(backend, url)
+        dispose(url)
+        return
     reason = postgres_available()
     if reason:
         if REQUIRE_POSTGRES:
             pytest.fail(f"POLLFLOW_REQUIRE_POSTGRES=1 but {reason}")
         pytest.skip(reason)
-    schema = f"pf_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    return admin, schema, f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-
-
-def make_store(backend: str, tmp_path):
-    """A fresh, migrated store; yields it, then drops it."""
-    from store.db import dispose, get_engine, upgrade
-
-    admin = schema = None
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'pollflow.db'}"
-    else:
-        admin, schema, url = _postgres_schema()
-        upgrade(get_engine(url, migrate=False))
-    yield Store(backend, url)
-    dispose(url)
-    if admin is not None:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with throwaway_schema(POSTGRES_URL) as url:
+        yield Store(backend, url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
