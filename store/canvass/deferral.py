@@ -172,177 +172,181 @@ ACCEPTED = "deferred:"
 
 
 def _review_one(session: Session, canvass: Poll, actor: str, flow_run_id: str | None) -> list[DeferralChange]:
-    polls = qualifying_polls(session, canvass)
-    deferred = deferred_to(session, canvass)
-    offer = _item(session, canvass, DEFERRAL_OFFER)
-    unsupported = _item(session, canvass, DEFERRAL_UNSUPPORTED)
-    out: list[DeferralChange] = []
-    audit = dict(poll_id=canvass.id, flow_run_id=flow_run_id)
-    listed = [p.to_dict() for p in polls]
-
-    def change(kind: str, item: WorkItem | None, entry) -> None:
-        session.flush()
-        out.append(
-            DeferralChange(
-                kind,
-                canvass.key,
-                canvass.title,
-                canvass.id,
-                listed,
-                item.id if item else None,
-                entry.id if entry is not None else None,
-                deferred.isoformat() if deferred else None,
-                local(item.due_at).isoformat() if item else None,
-            )
-        )
-
+    """Bring one registration year's deferral work in line with the polls planned and the date
+    decided: offer, update, withdraw or accept the offer; raise or resolve the warning that a
+    deferral no poll allows any longer stands. Each change is audited and returned."""
+    review = _Review(session, canvass, actor, flow_run_id)
+    polls, deferred, offer = review.polls, review.deferred, review.offer
     if polls and deferred is None:
         if (
             offer is None
             or offer.status == WorkStatus.CANCELLED
             or (offer.status == WorkStatus.DONE and (offer.note or "").startswith(ACCEPTED))
         ):
-            due = session.scalars(
-                select(TimetableEvent.due_at).where(
-                    TimetableEvent.poll_id == canvass.id,
-                    TimetableEvent.key == "revised_register.last_application",
-                )
-            ).first()
-            title = "Decide whether to defer the revised register to 1 February"
-            description = _offer_text(canvass, polls)
-            if offer is None:
-                due = due or london(dt.date(canvass_year(canvass), 11, 1), DUE_TIME)
-                offer = _new_item(
-                    session,
-                    canvass,
-                    DEFERRAL_OFFER,
-                    title,
-                    description,
-                    due,
-                    "revised_register.last_application",
-                )
-                kind = "offered"
-            else:
-                offer.status, offer.note = WorkStatus.OPEN, None
-                offer.completed_at, offer.completed_by_id = None, None
-                offer.title, offer.description = title, description
-                kind = "reoffered"
-            session.flush()
-            entry = record(
-                session,
-                actor,
-                "revised register deferral offered",
-                subject=DEFERRAL_OFFER,
-                details={"polls": listed, "work_item_id": offer.id},
-                **audit,
-            )
-            change(kind, offer, entry)
+            review.make_offer()
         elif offer.status == WorkStatus.OPEN:
-            description = _offer_text(canvass, polls)
-            if offer.description != description:
-                offer.description = description
-                record(
-                    session,
-                    actor,
-                    "revised register deferral offer updated",
-                    subject=DEFERRAL_OFFER,
-                    details={"polls": listed},
-                    **audit,
-                )
+            review.update_offer()
     elif not polls and deferred is None and offer is not None and offer.status == WorkStatus.OPEN:
-        offer.status, offer.note = WorkStatus.CANCELLED, WITHDRAWN
-        entry = record(
-            session,
-            actor,
-            "revised register deferral offer withdrawn",
-            subject=DEFERRAL_OFFER,
-            details={"reason": "no qualifying poll between 1 July and 1 December"},
-            **audit,
-        )
-        change("withdrawn", offer, entry)
+        review.withdraw_offer()
+    unsupported_open = review.unsupported is not None and review.unsupported.status == WorkStatus.OPEN
     if deferred is not None and polls:
         if offer is not None and offer.status == WorkStatus.OPEN:
-            who = session.scalars(
-                select(DateOverride.set_by).where(
-                    DateOverride.poll_id == canvass.id, DateOverride.key == "revised_register"
-                )
-            ).first()
-            person = session.scalars(select(Person).where(Person.email == (who or "").lower())).first()
-            offer.status, offer.completed_at = WorkStatus.DONE, utcnow()
-            offer.completed_by_id = person.id if person else None
-            offer.note = (
-                f"{ACCEPTED} revised register to be published by {deferred:%d %B %Y}, decided by {who}"
+            review.accept_offer()
+        if unsupported_open:
+            review.resolve_unsupported(
+                "supported again", "a poll in the canvass period allows the deferral again"
             )
-            entry = record(
-                session,
-                actor,
-                "revised register deferral accepted",
-                subject=DEFERRAL_OFFER,
-                details={"to": deferred.isoformat(), "by": who, "polls": listed},
-                **audit,
-            )
-            change("accepted", offer, entry)
-        if unsupported is not None and unsupported.status == WorkStatus.OPEN:
-            unsupported.status, unsupported.completed_at = WorkStatus.DONE, utcnow()
-            unsupported.note = "resolved: a poll in the canvass period allows the deferral again"
-            entry = record(
-                session,
-                actor,
-                "revised register deferral supported again",
-                subject=DEFERRAL_UNSUPPORTED,
-                details={"polls": listed},
-                **audit,
-            )
-            change("resolved", unsupported, entry)
-    if deferred is None and unsupported is not None and unsupported.status == WorkStatus.OPEN:
-        unsupported.status, unsupported.completed_at = WorkStatus.DONE, utcnow()
-        unsupported.note = "resolved: the revised register is no longer deferred"
-        record(
-            session,
-            actor,
-            "revised register deferral undone",
-            subject=DEFERRAL_UNSUPPORTED,
-            details={},
-            **audit,
-        )
+    if deferred is None and unsupported_open:
+        review.resolve_unsupported("undone", "the revised register is no longer deferred")
     if deferred is not None and not polls:
         if offer is not None and offer.status == WorkStatus.OPEN:
             offer.status, offer.note = WorkStatus.CANCELLED, WITHDRAWN
-        if unsupported is None or unsupported.status != WorkStatus.OPEN:
-            title = (
-                f"The revised register is deferred to {deferred:%d %B %Y} but no poll allows it now: "
-                "undo the deferral or plan the poll"
+        if not unsupported_open:
+            review.flag_unsupported()
+    return review.out
+
+
+class _Review:
+    """One registration year under review: what is planned and decided, its two work items, and
+    the changes made so far."""
+
+    def __init__(self, session: Session, canvass: Poll, actor: str, flow_run_id: str | None):
+        self.session, self.canvass, self.actor = session, canvass, actor
+        self.polls = qualifying_polls(session, canvass)
+        self.deferred = deferred_to(session, canvass)
+        self.offer = _item(session, canvass, DEFERRAL_OFFER)
+        self.unsupported = _item(session, canvass, DEFERRAL_UNSUPPORTED)
+        self.listed = [p.to_dict() for p in self.polls]
+        self.audit = dict(poll_id=canvass.id, flow_run_id=flow_run_id)
+        self.out: list[DeferralChange] = []
+
+    def _record(self, action: str, subject: str, details: dict):
+        return record(self.session, self.actor, action, subject=subject, details=details, **self.audit)
+
+    def _change(self, kind: str, item: WorkItem | None, entry) -> None:
+        self.session.flush()
+        self.out.append(
+            DeferralChange(
+                kind,
+                self.canvass.key,
+                self.canvass.title,
+                self.canvass.id,
+                self.listed,
+                item.id if item else None,
+                entry.id if entry is not None else None,
+                self.deferred.isoformat() if self.deferred else None,
+                local(item.due_at).isoformat() if item else None,
             )
-            description = (
-                f"No planned poll in {canvass_year(canvass)}'s canvass period (1 July to 1 December) allows "
-                f"the deferral: it needs {DEFERRAL_RULE}. Undo it with `pollflow canvass undefer "
-                f"{canvass.key} --by EMAIL` (the revised register is then due by 1 December)."
+        )
+
+    def make_offer(self) -> None:
+        """Offer the deferral (a qualifying poll is planned), or offer it again."""
+        canvass, session = self.canvass, self.session
+        due = session.scalars(
+            select(TimetableEvent.due_at).where(
+                TimetableEvent.poll_id == canvass.id,
+                TimetableEvent.key == "revised_register.last_application",
             )
-            due = london(
-                min(
-                    dt.date(canvass_year(canvass), 11, 15),
-                    max(local(utcnow()).date(), dt.date(canvass_year(canvass), 7, 1)),
-                ),
-                DUE_TIME,
+        ).first()
+        title = "Decide whether to defer the revised register to 1 February"
+        description = _offer_text(canvass, self.polls)
+        offer = self.offer
+        if offer is None:
+            due = due or london(dt.date(canvass_year(canvass), 11, 1), DUE_TIME)
+            offer = self.offer = _new_item(
+                session, canvass, DEFERRAL_OFFER, title, description, due, "revised_register.last_application"
             )
-            if unsupported is None:
-                unsupported = _new_item(
-                    session, canvass, DEFERRAL_UNSUPPORTED, title, description, due, "revised_register"
-                )
-            else:
-                unsupported.status, unsupported.completed_at, unsupported.note = WorkStatus.OPEN, None, None
-                unsupported.title, unsupported.description, unsupported.due_at = title, description, due
-            session.flush()
-            entry = record(
-                session,
-                actor,
-                "revised register deferral no longer allowed",
-                subject=DEFERRAL_UNSUPPORTED,
-                details={"deferred_to": deferred.isoformat()},
-                **audit,
+            kind = "offered"
+        else:
+            offer.status, offer.note = WorkStatus.OPEN, None
+            offer.completed_at, offer.completed_by_id = None, None
+            offer.title, offer.description = title, description
+            kind = "reoffered"
+        session.flush()
+        entry = self._record(
+            "revised register deferral offered",
+            DEFERRAL_OFFER,
+            {"polls": self.listed, "work_item_id": offer.id},
+        )
+        self._change(kind, offer, entry)
+
+    def update_offer(self) -> None:
+        """The open offer names the polls planned now."""
+        description = _offer_text(self.canvass, self.polls)
+        if self.offer.description != description:
+            self.offer.description = description
+            self._record("revised register deferral offer updated", DEFERRAL_OFFER, {"polls": self.listed})
+
+    def withdraw_offer(self) -> None:
+        self.offer.status, self.offer.note = WorkStatus.CANCELLED, WITHDRAWN
+        entry = self._record(
+            "revised register deferral offer withdrawn",
+            DEFERRAL_OFFER,
+            {"reason": "no qualifying poll between 1 July and 1 December"},
+        )
+        self._change("withdrawn", self.offer, entry)
+
+    def accept_offer(self) -> None:
+        """The ERO has deferred: the offer is done, by whoever set the date."""
+        session, offer, deferred = self.session, self.offer, self.deferred
+        who = session.scalars(
+            select(DateOverride.set_by).where(
+                DateOverride.poll_id == self.canvass.id, DateOverride.key == "revised_register"
             )
-            change("unsupported", unsupported, entry)
-    return out
+        ).first()
+        person = session.scalars(select(Person).where(Person.email == (who or "").lower())).first()
+        offer.status, offer.completed_at = WorkStatus.DONE, utcnow()
+        offer.completed_by_id = person.id if person else None
+        offer.note = f"{ACCEPTED} revised register to be published by {deferred:%d %B %Y}, decided by {who}"
+        entry = self._record(
+            "revised register deferral accepted",
+            DEFERRAL_OFFER,
+            {"to": deferred.isoformat(), "by": who, "polls": self.listed},
+        )
+        self._change("accepted", offer, entry)
+
+    def resolve_unsupported(self, how: str, why: str) -> None:
+        """The warning that no poll allows the deferral no longer stands. Only "supported again"
+        is told (the deferral holds); an undone deferral was the ERO's own act."""
+        item = self.unsupported
+        item.status, item.completed_at = WorkStatus.DONE, utcnow()
+        item.note = f"resolved: {why}"
+        details = {"polls": self.listed} if how == "supported again" else {}
+        entry = self._record(f"revised register deferral {how}", DEFERRAL_UNSUPPORTED, details)
+        if how == "supported again":
+            self._change("resolved", item, entry)
+
+    def flag_unsupported(self) -> None:
+        """The register stays deferred but no planned poll allows it: raise the work to undo it."""
+        canvass, deferred, year = self.canvass, self.deferred, canvass_year(self.canvass)
+        title = (
+            f"The revised register is deferred to {deferred:%d %B %Y} but no poll allows it now: "
+            "undo the deferral or plan the poll"
+        )
+        description = (
+            f"No planned poll in {year}'s canvass period (1 July to 1 December) allows "
+            f"the deferral: it needs {DEFERRAL_RULE}. Undo it with `pollflow canvass undefer "
+            f"{canvass.key} --by EMAIL` (the revised register is then due by 1 December)."
+        )
+        due = london(
+            min(dt.date(year, 11, 15), max(local(utcnow()).date(), dt.date(year, 7, 1))),
+            DUE_TIME,
+        )
+        item = self.unsupported
+        if item is None:
+            item = self.unsupported = _new_item(
+                self.session, canvass, DEFERRAL_UNSUPPORTED, title, description, due, "revised_register"
+            )
+        else:
+            item.status, item.completed_at, item.note = WorkStatus.OPEN, None, None
+            item.title, item.description, item.due_at = title, description, due
+        self.session.flush()
+        entry = self._record(
+            "revised register deferral no longer allowed",
+            DEFERRAL_UNSUPPORTED,
+            {"deferred_to": deferred.isoformat()},
+        )
+        self._change("unsupported", item, entry)
 
 
 def _offer_text(canvass: Poll, polls: list[QualifyingPoll]) -> str:
