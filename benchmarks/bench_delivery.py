@@ -106,8 +106,8 @@ def through_outbox(url: str, server: Server, prefix: str) -> tuple[float, float]
     """Queue N messages and deliver them: (seconds to queue, seconds to deliver)."""
     from store import outbox
     from store.db import get_engine
-    from tasks import settings
     from tasks.messaging.delivery import deliver
+    from timetables import settings
 
     engine = get_engine(url)
     start = time.perf_counter()

@@ -17,15 +17,15 @@ from pathlib import Path
 import requests
 import yaml
 
-from timetables import calendars, paths
+from timetables import calendars, paths, settings
 from timetables.calendars import DIVISIONS, DiesNon, parse_bank_holidays, read_dies_non
 from timetables.errors import BankHolidayDataError, PollflowError
 
-GOV_UK_URL = "https://www.gov.uk/bank-holidays.json"
+GOV_UK_URL = settings.BANK_HOLIDAYS_URL
 
 
 def source_url() -> str:
-    return os.environ.get("POLLFLOW_BANK_HOLIDAYS_URL") or GOV_UK_URL
+    return settings.load().bank_holidays_url
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -12,7 +12,16 @@ from pathlib import Path
 import requests
 from rich.console import Console
 
-from tasks.settings import load, use_pollflow_prefect_home
+from timetables import settings
+from timetables.settings import load
+
+
+def use_pollflow_prefect_home() -> None:
+    """Keep Prefect's embedded database under POLLFLOW_HOME unless the user chose otherwise."""
+    if "PREFECT_HOME" not in os.environ:
+        path = load().prefect_home
+        path.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(path)
 
 
 def server_file() -> Path:
@@ -61,7 +70,7 @@ def run_flow(flow: str, console: Console | None = None, **parameters):
 
     module, _, name = flow.partition(":")
     flow_fn = getattr(importlib.import_module(f"flows.{module}"), name)
-    if not os.environ.get("POLLFLOW_DEBUG"):
+    if not settings.debug():
         # A failed run is recorded in Prefect (its UI shows the traceback); the command line says
         # what went wrong in one line instead of printing Prefect's log of it.
         for logger in ("prefect.flow_runs", "prefect.task_runs"):

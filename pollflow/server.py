@@ -13,8 +13,8 @@ import requests
 from rich.console import Console
 
 from pollflow.runtime import prepare_prefect, server_file
-from tasks.settings import load
 from timetables.errors import PollflowError
+from timetables.settings import load
 
 
 def start_prefect_server(console: Console, host: str, port: int) -> tuple[subprocess.Popen, str]:

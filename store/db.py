@@ -8,7 +8,6 @@ SQLite file is brought to the current schema on first use; a server database is 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -17,8 +16,8 @@ from sqlalchemy import Engine, event, inspect
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
+from timetables import settings
 from timetables.errors import PollflowError
-from timetables.paths import pollflow_home
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -28,7 +27,7 @@ class StoreError(PollflowError):
 
 
 def database_url() -> str:
-    return os.environ.get("POLLFLOW_DATABASE_URL") or f"sqlite:///{pollflow_home() / 'pollflow.db'}"
+    return settings.database_url()
 
 
 def _normalise(url: str) -> str:

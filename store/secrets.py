@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import secrets
 
+from timetables import settings
 from timetables.paths import pollflow_home
 
 
 def secret_key() -> bytes:
     """POLLFLOW_SECRET_KEY, or a key generated once and kept (mode 600) in POLLFLOW_HOME."""
-    configured = os.environ.get("POLLFLOW_SECRET_KEY")
+    configured = settings.env("POLLFLOW_SECRET_KEY")
     if configured:
         return configured.encode()
     path = pollflow_home() / "secret.key"

@@ -1,7 +1,8 @@
 """Where the engine finds its bundled data and the user's own additions."""
 
-import os
 from pathlib import Path
+
+from timetables import settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFINITIONS_DIR = PACKAGE_DIR / "definitions"
@@ -12,7 +13,7 @@ BUNDLED_COUNCILS = PACKAGE_DIR / "data" / "councils.yaml"
 
 def pollflow_home() -> Path:
     """The folder holding the user's data: ``POLLFLOW_HOME``, or ``~/.pollflow``."""
-    return Path(os.environ.get("POLLFLOW_HOME") or Path.home() / ".pollflow")
+    return settings.home()
 
 
 def user_bank_holidays() -> Path:

@@ -7,13 +7,13 @@ audit, ics) import neither Prefect nor the database layer they do not need, so t
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated
 
 import typer
 
 from pollflow.cli.options import KindOption, NationOption, SetOption, console, parse_date, parse_sets
+from timetables import settings
 from timetables.errors import PollflowError
 
 app = typer.Typer(
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pollflow: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug, not bad input: still one line unless debugging
-        if os.environ.get("POLLFLOW_DEBUG"):
+        if settings.debug():
             raise
         print(
             f"pollflow: internal error: {type(exc).__name__}: {exc} (set POLLFLOW_DEBUG=1 for the traceback)",

@@ -7,7 +7,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import PlainTextResponse, Response
 
 from tasks.messaging.tokens import TokenError, sign, verify
-from tasks.settings import public_url
+from timetables.settings import public_url
 
 CALENDAR = "calendar"
 

@@ -8,7 +8,6 @@ changes: POLLFLOW_STAFFING_CONFIG (else $POLLFLOW_HOME/staffing.yaml) and POLLFL
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from store.models.staff import STAFF_ROLES
+from timetables import settings
 from timetables.errors import PollflowError
 from timetables.paths import pollflow_home
 
@@ -249,7 +249,7 @@ def _read(path: Path) -> dict:
 
 
 def _council_file(env: str, name: str) -> Path | None:
-    given = os.environ.get(env)
+    given = settings.env(env)
     if given:
         path = Path(given)
         if not path.exists():

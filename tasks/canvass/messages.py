@@ -25,8 +25,8 @@ from store.outbox import OutgoingMessage, enqueue, message
 from store.owners import MANAGERS, holders
 from tasks.messaging.render import render, when
 from tasks.messaging.tokens import sign
-from tasks.settings import public_url
 from timetables.clock import long_date
+from timetables.settings import public_url
 
 REPORT_LINK = "canvass-report"
 LINK_LIFETIME = dt.timedelta(weeks=10)

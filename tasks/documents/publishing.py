@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlparse
@@ -40,15 +39,13 @@ from store.queries import find_poll
 from tasks.documents.catalogue import CATALOGUE, spec_for
 from tasks.documents.rendering import html_to_pdf
 from tasks.documents.sources import load_sources
+from timetables import settings
 from timetables.clock import local
 
 
 def output_dir() -> Path:
     """POLLFLOW_DOCUMENTS_DIR, or 'published' under POLLFLOW_HOME."""
-    from timetables.paths import pollflow_home
-
-    configured = os.environ.get("POLLFLOW_DOCUMENTS_DIR")
-    return Path(configured) if configured else pollflow_home() / "published"
+    return settings.load().published_dir
 
 
 def _slug(text: str) -> str:
@@ -133,7 +130,7 @@ def publish_due(
 
 
 def webhook_url() -> str | None:
-    return os.environ.get("POLLFLOW_DOCUMENTS_WEBHOOK_URL") or None
+    return settings.env("POLLFLOW_DOCUMENTS_WEBHOOK_URL")
 
 
 def webhook_payload(poll: Poll, doc: Document, version: DocumentVersion, files: list[dict]) -> dict:
@@ -157,7 +154,7 @@ def send_webhooks(session: Session, poll: Poll, timeout: float = 20) -> tuple[li
     url = webhook_url()
     if not url:
         return [], []
-    secret = os.environ.get("POLLFLOW_DOCUMENTS_WEBHOOK_SECRET")
+    secret = settings.env("POLLFLOW_DOCUMENTS_WEBHOOK_SECRET")
     sent, failed = [], []
     for doc in documents_of(session, poll):
         for version in versions_of(session, doc):

@@ -34,6 +34,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from templates import DOCUMENTS_DIR
+from timetables import settings
 from timetables.errors import PollflowError
 
 # --------------------------------------------------------------------------------------------
@@ -176,8 +177,8 @@ def _missing_value(name: str):
 
 def template_dirs() -> list[Path]:
     """A council's own templates first (POLLFLOW_DOCUMENT_TEMPLATES), then pollflow's."""
-    own = os.environ.get("POLLFLOW_DOCUMENT_TEMPLATES")
-    return ([Path(own)] if own else []) + [DOCUMENTS_DIR]
+    own = settings.load().document_templates
+    return ([own] if own else []) + [DOCUMENTS_DIR]
 
 
 @cache

@@ -24,9 +24,9 @@ from store.db import session_scope
 from store.models import AuditEntry, Poll, Reminder, TimetableEvent, WorkItem, WorkStatus
 from store.outbox import OutgoingMessage, enqueue, message
 from store.owners import MANAGERS
-from tasks import settings
 from tasks.messaging.context import Context, stamp
 from tasks.messaging.render import render
+from timetables import settings
 from timetables.clock import local
 
 ESCALATION = ("electoral-services-manager", "returning-officer", "deputy-returning-officer")

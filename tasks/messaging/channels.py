@@ -26,7 +26,7 @@ import requests
 from store.canvass.report import attachments as canvass_attachments
 from store.db import session_scope
 from store.models import Notification
-from tasks.settings import Settings
+from timetables.settings import Settings
 
 
 class TemporaryFailure(Exception):

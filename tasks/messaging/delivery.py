@@ -19,7 +19,7 @@ from store import outbox
 from store.db import get_engine
 from store.models import Notification, utcnow
 from tasks.messaging.channels import Channels, NotifyChannel, PermanentFailure, TemporaryFailure
-from tasks.settings import Settings, load
+from timetables.settings import Settings, load
 
 # The longest a send may take (the SMTP timeout is 20 s, Notify's 30 s): a message is only sent
 # while its lease has at least this long to run (or half the lease, if the lease is shorter).

@@ -12,10 +12,10 @@ from store.models.staff import StaffMember, StaffOffer, StaffPost
 from store.staff import training as staff_training
 from store.staff.config import fee_schedule, staffing_rules
 from tasks.documents.rendering import html_to_pdf, render_html
-from tasks.settings import public_url
 from tasks.staffing.links import offer_token, respond_url
 from tasks.staffing.messages import poll_ctx, post_ctx, session_ctx
 from timetables.clock import local
+from timetables.settings import public_url
 
 
 def _held_posts(session: Session, poll: Poll, member: StaffMember, statuses=("accepted",)) -> list[StaffPost]:

@@ -16,8 +16,8 @@ from store.models import Poll
 from store.models.staff import StaffingPlan, StaffMember, StaffOffer, StaffPost, StaffRecruitment
 from store.staff import recruitment as staff_recruitment
 from tasks.messaging.tokens import TokenError, sign, verify
-from tasks.settings import public_url
 from timetables.clock import LONDON
+from timetables.settings import public_url
 
 INVITATION = "staff-invitation"
 OFFER = "staff-offer"

@@ -14,8 +14,8 @@ import sys
 from sqlalchemy import text
 
 from store.db import get_engine
-from tasks import settings
 from tasks.messaging.delivery import deliver
+from timetables import settings
 
 
 def main(argv: list[str]) -> None:

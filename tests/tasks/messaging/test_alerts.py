@@ -174,8 +174,8 @@ def test_a_missed_statutory_deadline_escalates_once_when_the_deadline_itself_pas
 
 
 def test_a_missed_deadline_goes_to_the_webhook_too(planned, webhook, smtp):
-    from tasks import settings
     from tasks.messaging import delivery
+    from timetables import settings
 
     with planned.session() as s:
         result = alerts.scan(s, london("2027-04-01T10:00"))

@@ -25,11 +25,11 @@ from sqlmodel import Session
 from store import outbox
 from store.models import Notification, Person, utcnow
 from store.outbox import OutgoingMessage
-from tasks import settings
 from tasks.messaging.channels import NotifyChannel, message_id
 from tasks.messaging.delivery import deliver
 from tests.support import fakes
 from tests.support.fakes import SmtpServer, free_port
+from timetables import settings
 
 ROOT = Path(__file__).resolve().parents[3]
 LEASE = dt.timedelta(minutes=5)
