@@ -299,9 +299,18 @@ def _delimiter(header_line: str) -> str:
     return max(counts, key=lambda d: (counts[d], d == ","))
 
 
-def _columns(path: Path, header: list[str]) -> dict[str, int]:
-    """Where each column pollflow reads is, from the header line's names (in any spelling an EMS
-    uses); the one-line refusal when one is there twice or a required one is missing."""
+def _read(
+    path: Path,
+    data: bytes,
+    text: str,
+    given_date: dt.date | None,
+    today: dt.date,
+    year: int | None,
+    on_progress: Callable[[int, int], None] | None,
+) -> ProgressFile:
+    first_line = next(line for line in text.splitlines() if line.strip())
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first_line))
+    header = next(fields for fields in reader if any(f.strip() for f in fields))
     index: dict[str, int] = {}
     repeated = []
     for i, name in enumerate(header):
@@ -320,29 +329,22 @@ def _columns(path: Path, header: list[str]) -> dict[str, int]:
             hint = " (the header is one column: separate the columns with commas)"
         spellings = "; ".join(f"{c} (or {', '.join(repr(a) for a in COLUMNS[c][1:4])})" for c in missing)
         raise CanvassError(f"{path}: nothing imported: line 1: missing column(s) {spellings}{hint}")
-    return index
 
+    problems: list[tuple[int, str]] = []
+    rows: list[Prop] = []
+    seen: dict[str, int] = {}
+    dates: dict[str, dt.date | None] = {}
+    routes: dict[str, int | None] = {}  # each spelling looked up once
+    statuses: dict[str, str | None] = {}
+    file_dates: dict[dt.date, int] = {}
+    width = len(header)
+    get = {name: index.get(name, width) for name in COLUMNS}  # an absent column reads as ""
+    total = text.count("\n") + 1
+    start = reader.line_num + 1
 
-DATED = ("first_contact", "last_contact", "response_date", "identified", "first_itr", "last_itr")
-COUNTS = ("contacts", "potential_electors", "itrs", "applications")
-
-
-class _Lines:
-    """Reads one property line at a time into a Prop and the problems found on it. Each distinct
-    spelling of a date, route or status is looked up once (a file repeats them thousands of times)."""
-
-    def __init__(self, index: dict[str, int], width: int):
-        self.width = width
-        self.get = {name: index.get(name, width) for name in COLUMNS}  # an absent column reads as ""
-        self.seen: dict[str, int] = {}
-        self.dates: dict[str, dt.date | None] = {}
-        self.routes: dict[str, int | None] = {}
-        self.statuses: dict[str, str | None] = {}
-        self.file_dates: dict[dt.date, int] = {}
-
-    def date_of(self, value: str, name: str, found: list[str]) -> dt.date | None:
+    def date_of(value: str, name: str, found: list[str]) -> dt.date | None:
         try:
-            return self.dates[value]
+            return dates[value]
         except KeyError:
             pass
         try:
@@ -350,10 +352,9 @@ class _Lines:
         except ValueError:
             found.append(f"{name} '{_shown(value)}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
             return None
-        self.dates[value] = day
+        dates[value] = day
         return day
 
-    @staticmethod
     def count_of(value: str, name: str, found: list[str]) -> int:
         value = value.strip()
         if not value:
@@ -363,7 +364,6 @@ class _Lines:
         found.append(f"{name} '{_shown(value)}' is not a whole number of 0 or more")
         return 0
 
-    @staticmethod
     def flag_of(value: str, name: str, found: list[str]) -> bool:
         word = value.strip().lower()
         if word in YES:
@@ -373,40 +373,28 @@ class _Lines:
         found.append(f"{name} '{_shown(value)}' is not yes or no")
         return False
 
-    def read(self, n: int, fields: list[str]) -> tuple[Prop, list[tuple[str, dt.date]], list[str]]:
-        """The line's property, the dates it gives (checked against the report date later), and
-        what is wrong with it."""
+    dated: list[tuple[Prop, list[tuple[str, dt.date]]]] = []
+    for fields in reader:
+        n, start = start, reader.line_num + 1
+        if on_progress is not None and n % 5000 == 0:
+            on_progress(n, total)
+        if not any(f.strip() for f in fields):
+            continue
         found: list[str] = []
-        if len(fields) > self.width:
-            found.append(f"{len(fields)} fields but the header has {self.width} columns")
-        vals = [f.strip() for f in fields]
-        vals.extend([""] * (self.width + 1 - len(vals)))
-        row = self._identity(n, vals, found)
-        when = self._dates(row, vals, found)
-        get = self.get
-        row.canvass_form = self.flag_of(vals[get["canvass_form"]], "canvass_form", found)
-        row.itr_visit = self.flag_of(vals[get["itr_visit"]], "itr_visit", found)
-        for name in COUNTS:
-            setattr(row, name, self.count_of(vals[get[name]], name, found))
-        if vals[get["report_date"]]:
-            day = self.date_of(vals[get["report_date"]], "report_date", found)
-            if day is not None:
-                self.file_dates.setdefault(day, n)
-        _check_consistent(row, bool(vals[get["contacts"]]), found)
-        return row, when, found
+        if len(fields) > width:
+            found.append(f"{len(fields)} fields but the header has {width} columns")
 
-    def _identity(self, n: int, vals: list[str], found: list[str]) -> Prop:
-        """Which property, where, by which route, in what state."""
-        get = self.get
+        vals = [f.strip() for f in fields]
+        vals.extend([""] * (width + 1 - len(vals)))
         ref = vals[get["property_ref"]]
         if not ref:
             found.append("no property reference")
         elif len(ref) > 100:
             found.append(f"property reference '{_shown(ref)}' is longer than 100 characters")
-        elif ref in self.seen:
-            found.append(f"property {ref} is also on line {self.seen[ref]}: give each property once")
+        elif ref in seen:
+            found.append(f"property {ref} is also on line {seen[ref]}: give each property once")
         else:
-            self.seen[ref] = n
+            seen[ref] = n
         uprn = vals[get["uprn"]] or None
         if uprn is not None and not UPRN.match(uprn):
             found.append(f"UPRN '{_shown(uprn)}' is not a UPRN (up to 12 digits)")
@@ -416,73 +404,75 @@ class _Lines:
         elif len(district) > 50:
             found.append(f"polling district '{_shown(district)}' is longer than 50 characters")
         route_text = vals[get["route"]]
-        route = self.routes.get(route_text)
+        route = routes.get(route_text)
         if route is None:
-            route = self.routes[route_text] = ROUTE_WORDS.get(_norm(route_text))
+            route = routes[route_text] = ROUTE_WORDS.get(_norm(route_text))
         if route is None:
             found.append(
                 f"route '{_shown(route_text) or '(empty)'}' is not 1, 2 or 3 "
                 "(1 matched, 2 unmatched, 3 defined)"
             )
         status_text = vals[get["status"]]
-        status = self.statuses.get(status_text)
+        status = statuses.get(status_text)
         if status is None:
-            status = self.statuses[status_text] = STATUS_WORDS.get(_norm(status_text))
+            status = statuses[status_text] = STATUS_WORDS.get(_norm(status_text))
         if status is None:
             found.append(
                 f"status '{_shown(status_text) or '(empty)'}' is not a response status: "
                 "outstanding, responded, no change, changes or empty"
             )
-        return Prop(n, ref, uprn, district, route or 0, status or "")
-
-    def _dates(self, row: Prop, vals: list[str], found: list[str]) -> list[tuple[str, dt.date]]:
+        row = Prop(n, ref, uprn, district, route or 0, status or "")
         when: list[tuple[str, dt.date]] = []
-        for name in DATED:
-            raw = vals[self.get[name]]
+        for name in ("first_contact", "last_contact", "response_date", "identified", "first_itr", "last_itr"):
+            raw = vals[get[name]]
             if raw:
-                day = self.date_of(raw, name, found)
+                day = date_of(raw, name, found)
                 setattr(row, name, day)
                 if day is not None:
                     when.append((name, day))
-        visit = vals[self.get["personal_contact"]]
+        visit = vals[get["personal_contact"]]
         if visit.lower() in FLAGS:
-            row.personal_contact = self.flag_of(visit, "personal_contact", found)
+            row.personal_contact = flag_of(visit, "personal_contact", found)
         else:
-            day = self.date_of(visit, "personal_contact", found)
+            day = date_of(visit, "personal_contact", found)
             row.personal_contact, row.personal_contact_date = day is not None, day
             if day is not None:
                 when.append(("personal_contact", day))
-        return when
+        row.canvass_form = flag_of(vals[get["canvass_form"]], "canvass_form", found)
+        row.itr_visit = flag_of(vals[get["itr_visit"]], "itr_visit", found)
+        row.contacts = count_of(vals[get["contacts"]], "contacts", found)
+        row.potential_electors = count_of(vals[get["potential_electors"]], "potential_electors", found)
+        row.itrs = count_of(vals[get["itrs"]], "itrs", found)
+        row.applications = count_of(vals[get["applications"]], "applications", found)
+        if vals[get["report_date"]]:
+            day = date_of(vals[get["report_date"]], "report_date", found)
+            if day is not None:
+                file_dates.setdefault(day, n)
+        # What the line says must hang together.
+        if row.last_contact and not row.first_contact:
+            found.append("last_contact given without first_contact")
+        elif row.last_contact and row.first_contact and row.last_contact < row.first_contact:
+            found.append(
+                f"last_contact {row.last_contact.isoformat()} is before first_contact "
+                f"{row.first_contact.isoformat()}"
+            )
+        if row.first_contact and vals[get["contacts"]] and row.contacts == 0:
+            found.append("contacts is 0 but there is a first_contact")
+        if row.potential_electors and row.identified is None:
+            found.append(
+                f"{row.potential_electors} potential elector(s) but no date identified "
+                "(the 28 days for an invitation to register run from it)"
+            )
+        if row.applications > row.potential_electors:
+            found.append(
+                f"applications ({row.applications}) more than potential_electors ({row.potential_electors})"
+            )
+        problems.extend((n, p) for p in found)
+        rows.append(row)
+        if when:
+            dated.append((row, when))
 
-
-def _check_consistent(row: Prop, contacts_given: bool, found: list[str]) -> None:
-    """What one line says must hang together."""
-    if row.last_contact and not row.first_contact:
-        found.append("last_contact given without first_contact")
-    elif row.last_contact and row.first_contact and row.last_contact < row.first_contact:
-        found.append(
-            f"last_contact {row.last_contact.isoformat()} is before first_contact "
-            f"{row.first_contact.isoformat()}"
-        )
-    if row.first_contact and contacts_given and row.contacts == 0:
-        found.append("contacts is 0 but there is a first_contact")
-    if row.potential_electors and row.identified is None:
-        found.append(
-            f"{row.potential_electors} potential elector(s) but no date identified "
-            "(the 28 days for an invitation to register run from it)"
-        )
-    if row.applications > row.potential_electors:
-        found.append(
-            f"applications ({row.applications}) more than potential_electors ({row.potential_electors})"
-        )
-
-
-def _report_date(
-    path: Path, file_dates: dict[dt.date, int], given: dt.date | None, today: dt.date, year: int | None
-) -> dt.date:
-    """The day the file reports on: the file's own report_date column, else the one given, else
-    today; never in the future, and within the registration year when one is named."""
-    report_date = given
+    report_date = given_date
     if file_dates:
         if len(file_dates) > 1:
             listed = ", ".join(f"{d.isoformat()} (line {n})" for d, n in sorted(file_dates.items()))
@@ -490,10 +480,10 @@ def _report_date(
                 f"{path}: nothing imported: the report_date column gives several dates: {listed}"
             )
         (in_file,) = file_dates
-        if given is not None and given != in_file:
+        if given_date is not None and given_date != in_file:
             raise CanvassError(
                 f"{path}: nothing imported: the file reports on {in_file.isoformat()} but the report "
-                f"date given is {given.isoformat()}"
+                f"date given is {given_date.isoformat()}"
             )
         report_date = in_file
     report_date = report_date or today
@@ -507,41 +497,6 @@ def _report_date(
             f"{path}: nothing imported: the report date {report_date.isoformat()} is not in the {year} "
             f"registration year (1 January {year} to 31 March {year + 1})"
         )
-    return report_date
-
-
-def _read(
-    path: Path,
-    data: bytes,
-    text: str,
-    given_date: dt.date | None,
-    today: dt.date,
-    year: int | None,
-    on_progress: Callable[[int, int], None] | None,
-) -> ProgressFile:
-    first_line = next(line for line in text.splitlines() if line.strip())
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first_line))
-    header = next(fields for fields in reader if any(f.strip() for f in fields))
-    index = _columns(path, header)
-    lines = _Lines(index, len(header))
-    problems: list[tuple[int, str]] = []
-    rows: list[Prop] = []
-    dated: list[tuple[Prop, list[tuple[str, dt.date]]]] = []
-    total = text.count("\n") + 1
-    start = reader.line_num + 1
-    for fields in reader:
-        n, start = start, reader.line_num + 1
-        if on_progress is not None and n % 5000 == 0:
-            on_progress(n, total)
-        if not any(f.strip() for f in fields):
-            continue
-        row, when, found = lines.read(n, fields)
-        problems.extend((n, p) for p in found)
-        rows.append(row)
-        if when:
-            dated.append((row, when))
-
-    report_date = _report_date(path, lines.file_dates, given_date, today, year)
     for row, when in dated:
         for name, day in when:
             if day > report_date:
