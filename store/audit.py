@@ -1,6 +1,7 @@
 """The audit trail: append-only.
 
-``record`` is the only way the application writes it. The session refuses to flush an update or
+``record`` is the only way the application writes it; it records who was authenticated, how and
+through what from ``store.identity.acting``. The session refuses to flush an update or
 a delete of an AuditEntry, and the database (triggers from the first migration) refuses them too.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlmodel import Session
 
+from store.identity.acting import current
 from store.models import AuditEntry
 from timetables.errors import PollflowError
 
@@ -27,8 +29,12 @@ def record(
     details: dict | None = None,
     flow_run_id: str | None = None,
 ) -> AuditEntry:
+    who = current()  # the authenticated person (or automation), whatever ``actor`` says
     entry = AuditEntry(
         actor=actor,
+        person_id=who.person_id,
+        auth_method=who.method,
+        via=who.via,
         action=action,
         poll_id=poll_id,
         subject=subject,

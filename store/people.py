@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from store.audit import record
+from store.identity.roles import role_keys
 from store.models import ROLES, Person, PersonRole
 from store.tables import read_utf8_csv, shown
 from timetables.errors import PollflowError
@@ -193,3 +194,54 @@ def find_person(session: Session, email: str) -> Person:
 
 def roles_of(session: Session, person: Person) -> set[str]:
     return {r.role for r in session.exec(select(PersonRole).where(PersonRole.person_id == person.id))}
+
+
+def add_person(
+    session: Session, email: str, name: str | None, roles: list[str], actor: str
+) -> tuple[Person, bool]:
+    """Add a person with roles, or give an existing one these roles (kept with theirs); (person,
+    whether anything changed). Roles are the council's (store.identity.roles), checked here."""
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise PollflowError(f"'{email}' is not an email address")
+    known = role_keys(session)
+    unknown = [r for r in roles if r not in known]
+    if unknown:
+        raise PollflowError(f"unknown role(s) {', '.join(unknown)}: roles are {', '.join(sorted(known))}")
+    person = session.exec(select(Person).where(Person.email == email)).first()
+    changed = False
+    if person is None:
+        name = " ".join((name or "").split())
+        if not name:
+            raise PollflowError(f"{email} is new: give their name (--name)")
+        person = Person(email=email, name=name)
+        session.add(person)
+        session.flush()
+        record(session, actor, "person added", subject=email, details={"roles": sorted(roles)})
+        changed = True
+    held = roles_of(session, person)
+    added = sorted(set(roles) - held)
+    for role in added:
+        session.add(PersonRole(person_id=person.id, role=role))
+    if added and not changed:
+        record(session, actor, "person updated", subject=email, details={"roles added": added})
+        changed = True
+    return person, changed
+
+
+def set_roles(session: Session, person: Person, roles: list[str], actor: str) -> bool:
+    """Give a person exactly these roles (the admin page); whether anything changed."""
+    known = role_keys(session)
+    unknown = [r for r in roles if r not in known]
+    if unknown:
+        raise PollflowError(f"unknown role(s) {', '.join(unknown)}: roles are {', '.join(sorted(known))}")
+    held = roles_of(session, person)
+    if held == set(roles):
+        return False
+    for row in session.exec(select(PersonRole).where(PersonRole.person_id == person.id)).all():
+        if row.role not in roles:
+            session.delete(row)
+    for role in set(roles) - held:
+        session.add(PersonRole(person_id=person.id, role=role))
+    record(session, actor, "roles changed", subject=person.email, details={"roles": sorted(roles)})
+    return True

@@ -163,3 +163,13 @@ def find_work_item(session: Session, ref: str, election: str | None = None) -> W
         polls = ", ".join(session.get(Poll, w.poll_id).key for w in found)
         raise PollflowError(f"'{ref}' is a work item of several polls ({polls}): add --election")
     return found[0]
+
+
+def event_for(found: list[TimetableEvent], item: WorkItem) -> TimetableEvent | None:
+    """The statutory event ``item`` delivers, from its poll's events of that key (soonest first):
+    its election's own, or the poll's shared one. Where the work is one task for the whole poll
+    but the event is each election's own (an overlay's task, say), the earliest deadline is the
+    one that matters."""
+    scopes = [item.election_id, "*"] if item.election_id else ["*"]
+    own = [e for e in found if e.scope in scopes]
+    return (own or ([] if item.election_id else found) or [None])[0]

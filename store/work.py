@@ -94,3 +94,45 @@ def open_dependents(session: Session, item: WorkItem) -> list[WorkItem]:
             .where(WorkDependency.depends_on_id == item.id, WorkItem.status == WorkStatus.OPEN)
         ).all()
     )
+
+
+def reassign(session: Session, item: WorkItem, to_email: str, actor: str) -> bool:
+    """Give open work to someone else (replanning keeps them); whether anything changed."""
+    person = find_person(session, to_email)
+    if not person.active:
+        raise WorkError(f"{person.email} is no longer active: choose someone in the team")
+    if item.status != WorkStatus.OPEN:
+        raise WorkError(f"{item.key} is {item.status}: only open work is reassigned")
+    if item.owner_id == person.id:
+        return False
+    before = session.get(Person, item.owner_id) if item.owner_id else None
+    item.owner_id = person.id
+    record(
+        session,
+        actor,
+        "reassigned",
+        poll_id=item.poll_id,
+        subject=item.key,
+        details={"work_item_id": item.id, "from": before.email if before else None, "to": person.email},
+    )
+    return True
+
+
+COMMENT_LIMIT = 2000
+
+
+def comment(session: Session, item: WorkItem, text: str, actor: str) -> None:
+    """A comment on work, kept in the audit trail beside everything else done to it."""
+    text = text.strip()
+    if not text:
+        raise WorkError("write a comment first")
+    if len(text) > COMMENT_LIMIT:
+        raise WorkError(f"a comment can be at most {COMMENT_LIMIT:,} characters (this one is {len(text):,})")
+    record(
+        session,
+        actor,
+        "commented",
+        poll_id=item.poll_id,
+        subject=item.key,
+        details={"work_item_id": item.id, "comment": text},
+    )

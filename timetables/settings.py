@@ -22,6 +22,11 @@ Every setting has a default that works on a laptop.
 - POLLFLOW_DOCUMENTS_WEBHOOK_URL, POLLFLOW_DOCUMENTS_WEBHOOK_SECRET: where published notices are
   announced (the council's website), with a signature.
 - POLLFLOW_DOCUMENT_TEMPLATES: a folder of the council's own notice templates, searched first.
+- POLLFLOW_TOKEN: a personal access token (`pollflow tokens create`): the CLI then acts as its
+  person; without one a write is recorded as the machine's user (local-shell).
+- POLLFLOW_SSO_ISSUER, POLLFLOW_SSO_CLIENT_ID, POLLFLOW_SSO_CLIENT_SECRET: an OpenID Connect
+  provider (Microsoft Entra ID or any other) for "Sign in with your council account".
+- POLLFLOW_SSO_NAME (your council account): what the sign-in button calls the provider.
 - POLLFLOW_DEBUG=1: tracebacks and Prefect's own logs on the command line.
 
 A bad value is refused in one line naming the variable and what is allowed. The environment is
@@ -57,6 +62,23 @@ def database_url() -> str:
 def public_url() -> str:
     """The address people reach `pollflow web` at, for links in messages."""
     return (env("POLLFLOW_PUBLIC_URL") or PUBLIC_URL).rstrip("/")
+
+
+def token() -> str | None:
+    return env("POLLFLOW_TOKEN")
+
+
+def sso() -> dict | None:
+    """The OpenID Connect provider's issuer, client id, secret and name, or None where not set."""
+    issuer, client_id = env("POLLFLOW_SSO_ISSUER"), env("POLLFLOW_SSO_CLIENT_ID")
+    if not issuer or not client_id:
+        return None
+    return {
+        "issuer": issuer.rstrip("/"),
+        "client_id": client_id,
+        "client_secret": env("POLLFLOW_SSO_CLIENT_SECRET") or "",
+        "name": env("POLLFLOW_SSO_NAME") or "your council account",
+    }
 
 
 def debug() -> bool:

@@ -7,12 +7,14 @@ audit, ics) import neither Prefect nor the database layer they do not need, so t
 
 from __future__ import annotations
 
+import getpass
 import sys
 from typing import Annotated
 
 import typer
 
 from pollflow.cli.options import KindOption, NationOption, SetOption, console, parse_date, parse_sets
+from store.identity.acting import Actor, acting_as
 from timetables import settings
 from timetables.errors import PollflowError
 
@@ -173,9 +175,9 @@ def serve(
 
 # Each group of commands lives in its own module of this package; importing it registers its
 # commands on ``app``. The list is explicit (tests/test_registries.py checks it is complete).
-from pollflow.cli import canvass, documents, recruitment, staff, stations, training, work  # noqa: E402
+from pollflow.cli import canvass, documents, recruitment, staff, stations, training, users, work  # noqa: E402
 
-COMMAND_MODULES = (canvass, documents, recruitment, staff, stations, training, work)
+COMMAND_MODULES = (canvass, documents, recruitment, staff, stations, training, users, work)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        command.main(args=args or ["--help"], prog_name="pollflow", standalone_mode=False)
+        # Until a command proves who is acting (options.actor), the machine's shell is.
+        with acting_as(Actor(f"local-shell:{getpass.getuser()}", "local-shell", "cli")):
+            command.main(args=args or ["--help"], prog_name="pollflow", standalone_mode=False)
         return 0
     except typer.Exit as exc:
         return exc.exit_code

@@ -24,7 +24,15 @@ from typing import Annotated
 import typer
 
 from pollflow.cli import app
-from pollflow.cli.options import NationOption, SetOption, console, parse_date, parse_sets, store_session
+from pollflow.cli.options import (
+    NationOption,
+    SetOption,
+    actor,
+    console,
+    parse_date,
+    parse_sets,
+    store_session,
+)
 from pollflow.cli.work import print_planned
 from timetables.errors import PollflowError
 
@@ -106,7 +114,7 @@ def plan(
         overlay=checked.overlay,
         progress_file=str(progress.resolve()) if progress else None,
         report_date=day,
-        actor=by or "flow:run-canvass",
+        actor=actor(by, "run-canvass", permission="plan"),
         today=now,
         plan=checked,
     )
@@ -173,7 +181,7 @@ def import_(
         canvass_id=canvass_id,
         path=str(file.resolve()),
         report_date=parsed.report_date,
-        actor=by or f"import:{file.name}",
+        actor=actor(by, f"import:{file.name}", permission="complete"),
         today=now,
     )
     _print_import(outcome)
@@ -421,7 +429,10 @@ def imports(canvass_id: CanvassId) -> None:
 @canvass_app.command("defer")
 def defer(
     canvass_id: CanvassId,
-    by: Annotated[str, typer.Option("--by", help="the Electoral Registration Officer deciding (email)")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="you, the Electoral Registration Officer (optional: the token says)"),
+    ] = None,
     publish_on: Annotated[
         str | None,
         typer.Option(help="the day to publish, after 1 December and by 1 February (default 1 February)"),
@@ -434,14 +445,19 @@ def defer(
 @canvass_app.command("undefer")
 def undefer(
     canvass_id: CanvassId,
-    by: Annotated[str, typer.Option("--by", help="the Electoral Registration Officer deciding (email)")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="you, the Electoral Registration Officer (optional: the token says)"),
+    ] = None,
 ) -> None:
     """Publish the revised register by 1 December after all."""
     _decide(canvass_id, by, None, undo=True)
 
 
-def _decide(canvass_id: str, by: str, publish_on: dt.date | None, undo: bool) -> None:
+def _decide(canvass_id: str, by: str | None, publish_on: dt.date | None, undo: bool) -> None:
     from store.canvass.deferral import check_deferral, check_undeferral
+
+    by = actor(by, named="deciding when the revised register is published")  # the store checks the ERO
 
     with store_session() as session:  # refuse at once, before Prefect starts
         if undo:

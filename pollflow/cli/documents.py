@@ -28,7 +28,7 @@ app.add_typer(document_app, name="document")
 
 ElectionArg = Annotated[str, typer.Argument(help="the election id (or, for a poll of one election, its key)")]
 KeyArg = Annotated[str, typer.Argument(help="the document: notice_of_election, sopn, notice_of_poll, ...")]
-ByOption = Annotated[str, typer.Option("--by", help="who (email): recorded in the audit trail")]
+ByOption = Annotated[str | None, typer.Option("--by", help="you (optional: POLLFLOW_TOKEN says who you are)")]
 VersionOption = Annotated[
     int | None, typer.Option("--version", help="the version you checked (refused if stale)")
 ]
@@ -59,7 +59,12 @@ def candidates_import(
         areas = [a.name for a in areas_of(src, election)] or None
         rows = read_candidates_csv(file, areas)
         result = import_candidates(
-            session, poll, election.election_id, rows, actor(by, f"import:{file.name}"), replace=replace
+            session,
+            poll,
+            election.election_id,
+            rows,
+            actor(by, f"import:{file.name}", permission="plan"),
+            replace=replace,
         )
     out = console()
     out.print(
@@ -166,7 +171,9 @@ def candidates_add(
     )
     with store_session() as session:
         poll, election = election_of(session, election_id)
-        candidate = add_candidate(session, poll, election.election_id, row, actor(by, "cli"))
+        candidate = add_candidate(
+            session, poll, election.election_id, row, actor(by, "cli", permission="plan")
+        )
         text = (
             f"Added {candidate.forenames} {candidate.surname} ({candidate.area}) to {election.election_id}."
         )
@@ -187,7 +194,9 @@ def candidates_withdraw(
 
     with store_session() as session:
         poll, election = election_of(session, election_id)
-        c = withdraw_candidate(session, poll, election.election_id, name, actor(by, "cli"), area=area)
+        c = withdraw_candidate(
+            session, poll, election.election_id, name, actor(by, "cli", permission="plan"), area=area
+        )
         text = f"{c.forenames} {c.surname} ({c.area}) has withdrawn: the statement will show it."
     console().print(text)
 
@@ -280,7 +289,7 @@ def document_details(
             )
             return
         details = read_details_file(file)
-        changed = save_details(session, poll, details, actor(by, f"import:{file.name}"))
+        changed = save_details(session, poll, details, actor(by, f"import:{file.name}", permission="plan"))
     console().print(f"Details for {poll.key} {'saved' if changed else 'unchanged'}.")
 
 
@@ -329,27 +338,9 @@ def document_produce(
 
 def _current(session, election_id: str, key: str):
     """(spec, sources, scope, doc or None) for a document as the data stand now."""
-    from store.documents.versions import documents_of
-    from store.models import utcnow
-    from store.queries import find_poll
-    from tasks.documents.catalogue import spec_for
-    from tasks.documents.sources import load_sources
+    from tasks.documents.signoff import current_document
 
-    spec = spec_for(key)
-    poll = find_poll(session, election_id)
-    src = load_sources(session, poll, utcnow())
-    scopes = spec.scopes(src)
-    scope = election_id if election_id in scopes else (scopes[0] if len(scopes) == 1 else None)
-    if scope is None:
-        if not scopes:
-            raise PollflowError(
-                f"{poll.key} has no {key}: the {spec.title.lower()} is not for this kind of poll"
-            )
-        raise PollflowError(
-            f"{election_id} has a {key} for each of its elections: name one of {', '.join(scopes)}"
-        )
-    doc = next((d for d in documents_of(session, poll) if d.key == key and d.scope == scope), None)
-    return spec, src, scope, doc
+    return current_document(session, election_id, key)
 
 
 @document_app.command("render")
@@ -408,27 +399,23 @@ def document_render(
 
 
 def _step_command(
-    step: str, election_id: str, key: str, by: str, version: int | None, note: str | None
+    step: str, election_id: str, key: str, by: str | None, version: int | None, note: str | None
 ) -> None:
-    from store.documents.versions import approve, proof
-    from tasks.documents.produce import draw
-    from tasks.documents.rendering import MissingFieldError
+    from tasks.documents.signoff import sign_step
 
+    who = actor(
+        by,
+        named="a proof-check" if step == "proof" else "an approval",
+        permission="proof" if step == "proof" else "approve",
+    )
     with store_session() as session:
-        spec, src, scope, doc = _current(session, election_id, key)
+        _, _, scope, doc = _current(session, election_id, key)
         if doc is None:
             raise PollflowError(f"no {key} for {scope} yet: `pollflow document produce {scope}` draws it up")
-        poll = src.poll
-        current = None
-        try:
-            current = draw(src, spec, scope).content_hash
-        except MissingFieldError as exc:
-            raise PollflowError(f"the data behind {key} are incomplete now: {exc}") from exc
-        action = proof if step == "proof" else approve
-        done, new = action(session, doc, poll, by, version=version, note=note, current_hash=current)
+        done, new = sign_step(session, doc, step, who, version=version, note=note)
         verb = "proof-checked" if step == "proof" else "approved"
         if new:
-            text = f"{verb.capitalize()} version {done.number} of {key} for {scope}, by {by.lower()}."
+            text = f"{verb.capitalize()} version {done.number} of {key} for {scope}, by {who}."
         else:
             text = f"Version {done.number} of {key} was already {verb}."
     console().print(text)
@@ -442,7 +429,7 @@ def _step_command(
 def document_proof(
     election_id: ElectionArg,
     key: KeyArg,
-    by: ByOption,
+    by: ByOption = None,
     version: VersionOption = None,
     note: Annotated[str | None, typer.Option(help="what was checked, for the audit trail")] = None,
 ) -> None:
@@ -454,7 +441,7 @@ def document_proof(
 def document_approve(
     election_id: ElectionArg,
     key: KeyArg,
-    by: ByOption,
+    by: ByOption = None,
     version: VersionOption = None,
     note: Annotated[str | None, typer.Option(help="a note for the audit trail")] = None,
 ) -> None:
@@ -473,6 +460,7 @@ def document_publish(
     from store.models import utcnow
     from tasks.documents.produce import draw
 
+    who = actor(by, named="publishing a document", permission="publish")
     with store_session() as session:  # refuse at once, before Prefect starts
         spec, src, scope, doc = _current(session, election_id, key)
         if doc is None:
@@ -488,9 +476,7 @@ def document_publish(
     from pollflow.runtime import run_flow
 
     out = console()
-    result = run_flow(
-        "produce_documents:publish_document", out, election_id=scope, key=key, actor=actor(by, "cli")
-    )
+    result = run_flow("produce_documents:publish_document", out, election_id=scope, key=key, actor=who)
     if result["already_published"]:
         out.print(f"Version {result['version']} of {key} for {scope} was already published.")
     else:

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from timetables import settings
 from timetables.errors import PollflowError
 
 
@@ -30,11 +31,51 @@ def store_session():
     return session_scope()
 
 
-def actor(by: str | None, default: str = "cli") -> str:
-    """Who the audit trail records: the ``--by`` given (an email, compared in lower case), or
-    the command's own name for what it does unattended."""
-    given = (by or "").strip()
-    return given.lower() if given else default
+TOKEN_HELP = (
+    "set POLLFLOW_TOKEN to your personal access token (make one in the workspace under "
+    "Your account > Access tokens, or `pollflow tokens create EMAIL`)"
+)
+
+
+def actor(
+    by: str | None = None, default: str = "cli", *, named: str | None = None, permission: str | None = None
+) -> str:
+    """Who this command acts as, proven, and what the audit trail's actor column shows.
+
+    With ``POLLFLOW_TOKEN`` it is the token's person (``--by``, if given, must be them). Without
+    one it is the machine's user, recorded as ``local-shell:<user>``: ``--by`` is refused, since a
+    name typed is not proof, and so is any act that must be a named person's (``named`` says
+    which). A token's person must hold ``permission`` through one of their roles. The Actor is
+    set for the rest of the command; store.audit records it on every entry.
+    """
+    import getpass
+
+    from store.identity.acting import Actor, prove
+
+    given = (by or "").strip().lower()
+    secret = settings.token()
+    if secret:
+        from store.identity.roles import require
+        from store.identity.tokens import person_for_token
+
+        with store_session() as session:
+            person, _ = person_for_token(session, secret)
+            if permission:
+                require(session, person, permission)
+        if given and given != person.email:
+            raise PollflowError(
+                f"--by {given} is not who POLLFLOW_TOKEN belongs to ({person.email}): "
+                "leave --by out, or use that person's own token"
+            )
+        prove(Actor(person.email, "token", "cli", person.id, person.email))
+        return person.email
+    if given:
+        raise PollflowError(f"--by is not believed without a token: {TOKEN_HELP}")
+    if named:
+        raise PollflowError(f"{named} must be recorded as a named person: {TOKEN_HELP}")
+    label = f"local-shell:{getpass.getuser()}"
+    prove(Actor(label, "local-shell", "cli"))
+    return label if default == "cli" else f"{label} ({default})"
 
 
 def parse_date(text: str | None, option: str) -> dt.date | None:

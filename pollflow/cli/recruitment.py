@@ -57,7 +57,7 @@ def recruit(
         ballot_papers=ballot_papers,
         postal_votes=postal_votes,
         areas=area,
-        actor=actor(by) + " (recruit)",
+        actor=actor(by, permission="manage_staff") + " (recruit)",
     )
     r = result["polls"][poll.key]
     replaced = (r["replacements"] or {}).get("assigned", 0)
@@ -105,7 +105,7 @@ def respond(
         token,
         answer == "accept",
         via="cli",
-        actor=f"{by} (for the person)" if by else None,
+        actor=f"{actor(by, permission='manage_staff')} (for the person)",
         dates=days,
         roles=role,
         reason=reason,
@@ -152,7 +152,10 @@ def allocate(
     from pollflow.runtime import run_flow
 
     result = run_flow(
-        "recruit_staff:allocate_staff", out, election_id=poll.key, actor=actor(by) + " (allocate)"
+        "recruit_staff:allocate_staff",
+        out,
+        election_id=poll.key,
+        actor=actor(by, permission="manage_staff") + " (allocate)",
     )
     _allocation_summary(out, poll.key, result, result["unfilled_reasons"], False)
     out.print(f"Offers sent: {result['offers']}.")
@@ -184,7 +187,7 @@ def pin(
     with store_session() as session:
         poll = find_poll(session, election_id)
         found = staff_posting.find_post(session, poll, post, role)
-        staff_posting.pin(session, poll, found, email, actor(by), replace=replace)
+        staff_posting.pin(session, poll, found, email, actor(by, permission="manage_staff"), replace=replace)
         label = found.label
     console().print(f"Pinned {email} to {label}. Run `pollflow recruit {election_id}` to send the offer.")
 
@@ -202,7 +205,7 @@ def unpin(
     with store_session() as session:
         poll = find_poll(session, election_id)
         found = staff_posting.find_post(session, poll, post, role)
-        staff_posting.unpin(session, poll, found, actor(by))
+        staff_posting.unpin(session, poll, found, actor(by, permission="manage_staff"))
         label = found.label
     console().print(f"Unpinned {label}.")
 
@@ -351,6 +354,11 @@ def payroll(
         raise PollflowError(f"unknown format '{format}': formats are csv, xlsx")
     if format == "xlsx" and output is None:
         raise PollflowError("--format xlsx needs --output FILE.xlsx")
+    who = actor(
+        by,
+        named="exporting bank details" if include_bank_details else None,
+        permission="export_bank_details" if include_bank_details else "manage_staff",
+    )
     if include_bank_details and output is None:
         raise PollflowError(
             "bank details and NI numbers are never printed: add --output FILE to write them to a file"
@@ -360,7 +368,7 @@ def payroll(
         poll = find_poll(session, election_id)
         staff.require_plan(session, poll)
         if format == "csv":
-            text = payroll_csv(session, poll, fees, actor(by), include_bank_details)
+            text = payroll_csv(session, poll, fees, who, include_bank_details)
             if output is None:
                 sys.stdout.write(text)
                 return
@@ -368,7 +376,7 @@ def payroll(
             output.write_text(text)
         else:
             _private(output)
-            payroll_xlsx(session, poll, fees, output, actor(by), include_bank_details)
+            payroll_xlsx(session, poll, fees, output, who, include_bank_details)
     console().print(
         f"Wrote {output}."
         + (" It holds bank details: keep it safe, delete it once used." if include_bank_details else "")

@@ -50,7 +50,7 @@ def staff_import(
         refused(exc, report)
         raise
     with store_session() as session:
-        result = save_staff(session, parsed, actor(by) + f" (import {file.name})")
+        result = save_staff(session, parsed, actor(by, permission="manage_staff") + f" (import {file.name})")
     out = console()
     out.print(
         f"{file.name}: {len(parsed.records)} people: {len(result.added)} added, "
@@ -147,7 +147,9 @@ def staff_withdraw(
 
     with store_session() as session:
         poll = find_poll(session, election_id)
-        released = staff_recruitment.withdraw(session, poll, email, actor(by), reason)
+        released = staff_recruitment.withdraw(
+            session, poll, email, actor(by, permission="manage_staff"), reason
+        )
     out = console()
     out.print(f"{email} withdrawn from {poll.key}: {len(released)} post(s) vacant.")
     for post in released:
@@ -231,7 +233,11 @@ def staff_purge(
     days = staffing_rules().retention.sensitive_data_days
     out = console()
     result = run_flow(
-        "recruit_staff:purge_staff_data", out, as_of=moment, actor=actor(by) + " (purge)", dry_run=dry_run
+        "recruit_staff:purge_staff_data",
+        out,
+        as_of=moment,
+        actor=actor(by, permission="manage_staff") + " (purge)",
+        dry_run=dry_run,
     )
     verb = "Would delete" if dry_run else "Deleted"
     out.print(

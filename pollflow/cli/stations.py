@@ -49,7 +49,9 @@ def stations_import(
         raise
     out = console()
     with store_session() as session:
-        result = save_stations(session, parsed, actor(by) + f" (import {file.name})", replace=replace)
+        result = save_stations(
+            session, parsed, actor(by, permission="manage_staff") + f" (import {file.name})", replace=replace
+        )
     out.print(
         f"{file.name} ({parsed.format}, {parsed.rows} rows): {len(parsed.stations)} stations: "
         f"{len(result.added)} added, {len(result.updated)} updated, {result.unchanged} unchanged"
@@ -84,7 +86,7 @@ def stations_electorate(
         except ImportRefused as exc:
             refused(exc, report)
             raise
-        changed = save_electorates(session, parsed, actor(by))
+        changed = save_electorates(session, parsed, actor(by, permission="manage_staff"))
     out = console()
     out.print(f"Electorates for {len(parsed.by_station)} stations: {len(changed)} changed.")
     skipped(out, parsed.skipped, report)

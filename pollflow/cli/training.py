@@ -48,7 +48,7 @@ def training_add(
             ends_at=end,
             capacity=capacity,
             roles=role or [],
-            actor=actor(by),
+            actor=actor(by, permission="manage_staff"),
         )
     out = console()
     out.print(f"Training session {code}: {start:%a %d %b %Y %H:%M}-{end:%H:%M}, {venue}, {capacity} places.")
@@ -106,7 +106,7 @@ def training_book(
     with store_session() as session:
         poll = find_poll(session, election_id)
         member = staff.find_staff(session, email)
-        _, changed = staff_training.book(session, poll, member, code, actor(by))
+        _, changed = staff_training.book(session, poll, member, code, actor(by, permission="manage_staff"))
     console().print(f"{email} {'booked on' if changed else 'was already booked on'} {code}.")
 
 
@@ -123,5 +123,7 @@ def training_attended(
 
     with store_session() as session:
         poll = find_poll(session, election_id)
-        changed = staff_training.mark_attendance(session, poll, code, emails, not absent, actor(by))
+        changed = staff_training.mark_attendance(
+            session, poll, code, emails, not absent, actor(by, permission="manage_staff")
+        )
     console().print(f"{code}: {len(changed)} marked {'absent' if absent else 'attended'}.")

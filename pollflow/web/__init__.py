@@ -1,15 +1,23 @@
-"""pollflow's small web service: iCalendar feeds Outlook can subscribe to, and pages that people
-reach through signed links. Served by ``pollflow web`` (uvicorn)."""
+"""pollflow's web application, served by ``pollflow web`` (uvicorn): the signed-in workspace
+(sign-in, my work, polls, sign-off, audit, admin), the iCalendar feeds Outlook subscribes to, and
+the pages temporary staff reach through their signed links.
+
+The workspace's styles and scripts are GOV.UK Frontend, built by ``make assets`` into
+pollflow/web/static (from pollflow/web/frontend)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from tasks.messaging.tokens import TokenError, sign, verify
 from timetables.settings import public_url
 
 CALENDAR = "calendar"
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def calendar_url(email: str) -> str:
@@ -18,7 +26,17 @@ def calendar_url(email: str) -> str:
 
 
 def create_app() -> FastAPI:
+    from pollflow.web import security, session
+
     app = FastAPI(title="pollflow", docs_url=None, redoc_url=None, openapi_url=None)
+    session.install(app)
+    security.install(app)  # outermost: its headers and error pages cover everything
+    if STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)  # no crown: GOV.UK's icon is GOV.UK's alone
 
     @app.get("/health", response_class=PlainTextResponse)
     def health() -> str:
@@ -34,7 +52,7 @@ def create_app() -> FastAPI:
 
         try:
             email = verify(CALENDAR, token)["email"]
-        except (TokenError, KeyError, ValueError) as exc:
+        except (TokenError, KeyError, ValueError, TypeError, UnicodeError) as exc:
             raise HTTPException(status_code=404, detail="no such calendar") from exc
         with session_scope() as session:
             person = find_person(session, email)
@@ -52,9 +70,9 @@ def create_app() -> FastAPI:
 
 
 def page_modules() -> tuple:
-    from pollflow.web import canvass, staff
+    from pollflow.web import account, admin, audit, canvass, polls, signin, signoff, staff, work
 
-    return (canvass, staff)
+    return (account, admin, audit, canvass, polls, signin, signoff, staff, work)
 
 
 def serve(host: str, port: int) -> None:

@@ -226,6 +226,7 @@ def proof(
     steps = steps_of(session, target)
     if "proof" in steps:
         return target, False
+    _check_not_sent_back(doc, target, steps)
     if target.status == "superseded":
         raise DocumentError(f"version {target.number} of {doc.key} was superseded")
     _check_current(doc, target, current_hash)
@@ -266,6 +267,7 @@ def approve(
     steps = steps_of(session, target)
     if "approval" in steps:
         return target, False
+    _check_not_sent_back(doc, target, steps)
     if "proof" not in steps:
         raise DocumentError(
             f"version {target.number} of {doc.key} has not been proof-checked: "
@@ -288,6 +290,49 @@ def approve(
         details={"version": target.number, "content_hash": target.content_hash, "role": sorted(held)[0]},
     )
     _complete_work(session, poll, doc, target, "approve", by)
+    return target, True
+
+
+def _check_not_sent_back(doc: Document, version: DocumentVersion, steps: dict[str, DocumentStep]) -> None:
+    if "sent back" in steps:
+        step = steps["sent back"]
+        raise DocumentError(
+            f"version {version.number} of {doc.key} was sent back by {step.actor} ({step.note}): correct the "
+            f"data and `pollflow document produce {doc.scope}` makes the next version"
+        )
+
+
+def send_back(
+    session: Session, doc: Document, poll: Poll, by_email: str, *, version: int, reason: str
+) -> tuple[DocumentVersion, bool]:
+    """The Returning Officer (or a deputy) declines to approve a version, saying why; it cannot be
+    approved now, and the next version (once the data are corrected) starts its checks again."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DocumentError("say why it is sent back, so that whoever corrects it knows what to change")
+    if len(reason) > 2000:
+        raise DocumentError("the reason can be at most 2,000 characters")
+    by = find_person(session, by_email)
+    if not roles_of(session, by) & set(SIGNOFF_ROLES):
+        raise DocumentError(
+            f"{by.email} cannot send {doc.key} back: that is the Returning Officer's or a deputy's decision"
+        )
+    target = _version_for_step(session, doc, version)
+    steps = steps_of(session, target)
+    if "sent back" in steps:
+        return target, False
+    if "approval" in steps:
+        raise DocumentError(f"version {target.number} of {doc.key} is approved already")
+    _step(session, target, "sent back", by, by.email, reason)
+    target.status = "sent back"
+    record(
+        session,
+        by.email,
+        "document sent back",
+        poll_id=poll.id,
+        subject=f"{doc.key}:{doc.scope}",
+        details={"version": target.number, "content_hash": target.content_hash, "reason": reason},
+    )
     return target, True
 
 

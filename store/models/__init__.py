@@ -30,7 +30,16 @@ from store.models.documents import (
     DocumentStep,
     DocumentVersion,
 )
+from store.models.identity import (
+    AccessToken,
+    Account,
+    Council,
+    Role,
+    SignInLink,
+    WebSession,
+)
 from store.models.people import (
+    DEFAULT_ROLES,
     ROLES,
     SIGNOFF_ROLES,
     Person,
@@ -64,6 +73,13 @@ __all__ = [
     "WorkItem",
     "WorkDependency",
     "Reminder",
+    "Role",
+    "Account",
+    "WebSession",
+    "AccessToken",
+    "SignInLink",
+    "Council",
+    "DEFAULT_ROLES",
     "ROLES",
     "SIGNOFF_ROLES",
     "Person",

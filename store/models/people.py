@@ -9,17 +9,38 @@ from sqlmodel import Field, SQLModel
 
 from store.models.core import utcnow
 
-# Roles a person can hold. Work is assigned by role.
-ROLES = (
-    "returning-officer",
-    "deputy-returning-officer",
-    "electoral-services-manager",
-    "electoral-services-officer",
-    "electoral-registration-officer",
-    "staffing-officer",
-    "postal-votes-officer",
-    "finance-officer",
-)
+# The default roles (store.identity.roles seeds them; an admin adds more or renames them): the
+# eight the work catalogue assigns to, the two from the job descriptions, an administrator and poll
+# clerks (who may sign in to nothing). Work is assigned by role key. Permissions: roles.PERMISSIONS.
+_RO = ["view", "plan", "assign", "complete", "complete_others", "proof", "approve", "publish"]
+_RO += ["manage_staff", "see_staff_contacts", "view_audit"]
+_MANAGER = ["view", "plan", "assign", "complete", "complete_others", "proof", "manage_staff"]
+_MANAGER += ["see_staff_contacts", "view_audit"]
+
+DEFAULT_ROLES: dict[str, tuple[str, list[str]]] = {
+    "returning-officer": ("Returning Officer", _RO),
+    "deputy-returning-officer": ("Deputy Returning Officer", _RO),
+    "head-of-electoral-services": (
+        "Head of Electoral Services",
+        [*_MANAGER, "export_bank_details", "administer"],
+    ),
+    "electoral-services-manager": ("Electoral Services Manager", [*_MANAGER, "administer"]),
+    "deputy-electoral-services-manager": ("Deputy Electoral Services Manager", _MANAGER),
+    "electoral-services-officer": (
+        "Electoral Services Officer",
+        ["view", "complete", "proof", "see_staff_contacts"],
+    ),
+    "electoral-registration-officer": (
+        "Electoral Registration Officer",
+        ["view", "complete", "proof", "view_audit"],
+    ),
+    "staffing-officer": ("Staffing Officer", ["view", "complete", "manage_staff", "see_staff_contacts"]),
+    "postal-votes-officer": ("Postal Votes Officer", ["view", "complete", "proof"]),
+    "finance-officer": ("Finance Officer", ["view", "complete", "see_staff_contacts", "export_bank_details"]),
+    "administrator": ("Administrator", ["view", "view_audit", "administer"]),
+    "poll-clerk": ("Poll clerk", []),
+}
+ROLES = tuple(DEFAULT_ROLES)
 SIGNOFF_ROLES = ("returning-officer", "deputy-returning-officer")
 
 

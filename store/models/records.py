@@ -52,7 +52,13 @@ class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = Field(default_factory=utcnow, index=True)
-    actor: str  # a person's email, or "flow:<name>"
+    actor: str  # a person's email, "local-shell:<user>" or "flow:<name>"
+    # Who was authenticated, how (password, sso, token, local-shell, automation) and through what
+    # (web, cli, flow): set from store.identity.acting, never from what a caller typed.
+    # (No foreign key: SQLite cannot add one to a table, and the trail must outlive any row.)
+    person_id: int | None = Field(default=None, index=True)
+    auth_method: str | None = None
+    via: str | None = None
     action: str  # planned | replanned | moved | completed | notified | ...
     poll_id: int | None = Field(default=None, foreign_key="poll.id", index=True)
     subject: str | None = None  # a work item or event key

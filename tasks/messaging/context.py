@@ -9,9 +9,11 @@ from sqlmodel import Session, select
 
 from store.models import Person, Poll, TimetableEvent, WorkItem
 from store.owners import holders
+from store.queries import event_for
 from store.work import open_blockers
 from tasks.messaging.render import when
 from timetables.clock import local
+from timetables.settings import public_url
 
 
 def stamp(moment: dt.datetime) -> str:
@@ -56,9 +58,7 @@ class Context:
                 .where(TimetableEvent.poll_id == item.poll_id, TimetableEvent.key == item.event_key)
                 .order_by(TimetableEvent.due_at, TimetableEvent.id)
             ).all()
-            scopes = [item.election_id, "*"] if item.election_id else ["*"]
-            own = [e for e in found if e.scope in scopes]
-            self._events[ident] = (own or ([] if item.election_id else found) or [None])[0]
+            self._events[ident] = event_for(found, item)
         return self._events[ident]
 
     def holders(self, roles: tuple[str, ...]) -> list[Person]:
@@ -72,6 +72,7 @@ class Context:
         owner = self.person(item.owner_id)
         return {
             "id": item.id,
+            "url": f"{public_url()}/work/{item.id}",  # where to see it and record it done
             "key": item.key,
             "title": item.title,
             "due_text": when(item.due_at),

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from pollflow.cli import main
 from store.models import AuditEntry, Notification
 from store.models.staff import StaffPost
+from tests.support.identity import tokens_for_by
 from tests.support.staff import FIXTURES, POLL, POLL_KEY, register, wychwood_register
 
 pytestmark = pytest.mark.usefixtures("prefect")
@@ -28,7 +29,8 @@ Erin Finance,erin@wychwood.gov.uk,,finance-officer
 
 
 def run(capsys, *args):
-    code = main(list(args))
+    with tokens_for_by(args):  # a --by stands for that person's own token
+        code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -208,9 +210,23 @@ def test_payroll_with_bank_details_is_recorded_and_config_is_shown(planned, caps
     for token in tokens(planned, "staff-offer").values():
         run(capsys, "respond", token, "accept")
     code, _, err = run(capsys, "payroll", POLL, "--include-bank-details")
+    assert code == 2 and "exporting bank details must be recorded as a named person" in err
+    erin = ("--by", "erin@wychwood.gov.uk")  # the finance officer, with her own token
+    code, _, err = run(capsys, "payroll", POLL, "--include-bank-details", *erin)
     assert code == 2 and "bank details and NI numbers are never printed: add --output FILE" in err
+    code, _, err = run(
+        capsys,
+        "payroll",
+        POLL,
+        "--include-bank-details",
+        "--output",
+        "x.csv",
+        "--by",
+        "alice@wychwood.gov.uk",
+    )
+    assert code == 2 and "may not export poll staff's bank details" in err
     export = tmp_path / "payroll-with-bank.csv"
-    code, out, _ = run(capsys, "payroll", POLL, "--include-bank-details", "--output", str(export))
+    code, out, _ = run(capsys, "payroll", POLL, "--include-bank-details", "--output", str(export), *erin)
     assert code == 0 and "It holds bank details" in out and "12345678" not in out
     assert export.stat().st_mode & 0o777 == 0o600
     pat = [r for r in csv.DictReader(io.StringIO(export.read_text())) if r["email"] == "pat@example.org"]

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from pollflow.cli import main
 from store.audit import AuditTrailError
 from store.models import AuditEntry
+from tests.support.identity import tokens_for_by
 
 pytestmark = pytest.mark.usefixtures("prefect")
 
@@ -24,7 +25,8 @@ Erin Finance,erin@wychwood.gov.uk,,finance-officer
 
 
 def run(capsys, *args):
-    code = main(list(args))
+    with tokens_for_by(args):  # a --by stands for that person's own token
+        code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -94,8 +96,11 @@ def test_done_records_who_and_when_and_refuses_what_it_must(planned, capsys):
     assert code == 2 and "needs a named sign-off" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "done", "book_count_venue", "--by", "alice@wychwood.gov.uk")
     assert code == 2 and "waits for project_plan" in err
+    # A name typed is not proof: without the person's token, --by is refused.
     code, _, err = run(capsys, "done", "project_plan", "--by", "nobody@wychwood.gov.uk")
-    assert code == 2 and "no person with email nobody@wychwood.gov.uk" in err
+    assert code == 2 and "--by is not believed without a token" in err
+    code, _, err = run(capsys, "done", "project_plan")
+    assert code == 2 and "completing work must be recorded as a named person" in err
     code, _, err = run(capsys, "done", "no_such_task", "--by", "carol@wychwood.gov.uk")
     assert code == 2 and "no work item 'no_such_task'" in err
     code, out, _ = run(capsys, "done", "project_plan", "--by", "carol@wychwood.gov.uk", "--note", "signed")

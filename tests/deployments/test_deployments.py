@@ -12,6 +12,8 @@ from pathlib import Path
 import requests
 import yaml
 
+from tests.support.identity import token_for
+
 ROOT = Path(__file__).resolve().parents[2]
 TRIGGER_KEYS = {
     "type",
@@ -172,6 +174,7 @@ def test_pollflow_serve_reacts_to_events(sqlite_store, smtp, tmp_path):
             180,
             "check-deadlines to be triggered by pollflow.election.planned",
         )
+        cli_env["POLLFLOW_TOKEN"] = token_for("carol@wychwood.gov.uk")  # done is a named person's act
         pollflow("done", "project_plan", "--by", "carol@wychwood.gov.uk")
         wait_until(
             lambda: flow_runs_of(api, "deliver-outbox"),

@@ -13,7 +13,7 @@ import requests
 from PIL import Image
 from sqlalchemy import func, select
 
-from pollflow.cli import main
+from pollflow.cli import main as _main
 from store.canvass import deferral as canvass_deferral
 from store.canvass import imports as canvass_import
 from store.canvass import progress as canvass_progress
@@ -21,6 +21,7 @@ from store.canvass import work as canvass_work
 from store.models import AuditEntry, Notification, Poll, WorkItem
 from store.models.canvass import CanvassImport, CanvassProperty
 from tests.support.helpers import london, plan, seed_people
+from tests.support.identity import tokens_for_by
 
 pytestmark = pytest.mark.usefixtures("prefect")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "canvass"
@@ -28,6 +29,11 @@ WEEK1 = FIXTURES / "progress-2027-09-06.csv"
 WEEK2 = FIXTURES / "progress-2027-09-13.csv"
 D = dt.date.fromisoformat
 BY_ELECTION = "local.wychwood.abbey.by.2027-09-16"
+
+
+def main(args):
+    with tokens_for_by(args):  # a --by stands for that person's own token
+        return _main(args)
 
 
 def totals(store):

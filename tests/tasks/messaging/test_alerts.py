@@ -60,7 +60,7 @@ def test_reminders_are_queued_once_when_they_fall_due(planned):
         )
         assert "This is a reminder (5 working days before)" in note.body
         item = s.get(WorkItem, note.work_item_id)
-        assert f"pollflow done {item.id} --by {ALICE}" in note.body
+        assert f"/work/{item.id}" in note.body and "--by" not in note.body
         assert "Dear Alice Manager" in note.body
     for as_of in ("2027-03-08T09:30", "2027-03-08T12:00"):
         with planned.session() as s:
@@ -354,6 +354,7 @@ def test_a_template_missing_a_value_is_an_error_not_a_blank():
     poll = {"title": "Hartfield", "key": "local.hartfield.2027-05-06"}
     item = {
         "id": 1,
+        "url": "http://127.0.0.1:8080/work/1",
         "title": "Publish the notice of election",
         "due_text": "Wed 31 Mar 2027 at 17:00",
         "event_label": None,

@@ -1,0 +1,193 @@
+"""My work, and one piece of work: what is due, the statutory deadline it serves and the law
+behind it; complete it with a note, reassign it, or comment.
+
+GET  /work                   my work: overdue, today, this week, later, waiting on others
+GET  /work/{id}              one work item, its deadline, law, dependencies and history
+POST /work/{id}/complete     (complete; complete_others for someone else's)
+POST /work/{id}/reassign     (assign)
+POST /work/{id}/comment      (view)
+
+Each action is one store transaction with its audit entry, then a redirect (post, redirect,
+get); Prefect hears of a completion when an API is up (pollflow.web.announce), and the outbox
+holds the messages either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
+from starlette.exceptions import HTTPException
+
+from pollflow.web.render import page
+from pollflow.web.session import form_of, need
+from store.db import session_scope
+from store.identity.acting import acting_as
+from store.models import SIGNOFF_ROLES, AuditEntry, Person, Poll, TimetableEvent, WorkItem, WorkStatus
+from timetables.clock import local, now
+
+NOTICES = {
+    "completed": "Recorded as done. The owners of what it unblocks have been told.",
+    "reassigned": "Reassigned.",
+    "commented": "Comment added.",
+    "unchanged": "Nothing changed: that was already so.",
+}
+
+
+def group_work(rows, as_of: dt.datetime) -> dict[str, list]:
+    """My open work in the groups an officer plans the day by."""
+    today = local(as_of).date()
+    groups: dict[str, list] = {"overdue": [], "today": [], "week": [], "later": [], "waiting": []}
+    for row in rows:
+        due = row.item.due_at
+        if row.blocked_by:
+            groups["waiting"].append(row)
+        elif due < as_of:
+            groups["overdue"].append(row)
+        elif local(due).date() == today:
+            groups["today"].append(row)
+        elif due <= as_of + dt.timedelta(days=7):
+            groups["week"].append(row)
+        else:
+            groups["later"].append(row)
+    return groups
+
+
+def events_for(session, poll_ids: set[int]) -> dict[tuple, list[TimetableEvent]]:
+    """Each poll's statutory events by (poll, key), soonest first."""
+    found: dict[tuple, list[TimetableEvent]] = {}
+    if poll_ids:
+        query = select(TimetableEvent).where(TimetableEvent.poll_id.in_(poll_ids))
+        for event in session.scalars(query.order_by(TimetableEvent.due_at, TimetableEvent.id)).all():
+            found.setdefault((event.poll_id, event.key), []).append(event)
+    return found
+
+
+def event_of(events: dict, item: WorkItem) -> TimetableEvent | None:
+    from store.queries import event_for
+
+    return event_for(events.get((item.poll_id, item.event_key), []), item) if item.event_key else None
+
+
+def _item(session, item_id: int) -> WorkItem:
+    item = session.get(WorkItem, item_id)
+    if item is None:
+        raise HTTPException(404)
+    return item
+
+
+router = APIRouter()
+
+
+@router.get("/work")
+def my_work(request: Request, viewer=need("view")) -> Response:
+    from store import queries
+
+    as_of = now()
+    with session_scope() as session:
+        rows = queries.tasks(session, person=viewer.email, as_of=as_of)
+        events = events_for(session, {r.item.poll_id for r in rows})
+        groups = group_work(rows, as_of)
+        return page(
+            request,
+            "my_work.html.j2",
+            title="My work",
+            groups=groups,
+            events=events,
+            event_of=event_of,
+            as_of=as_of,
+        )
+
+
+@router.get("/work/{item_id}")
+def work_item(request: Request, item_id: int, notice: str | None = None, viewer=need("view")) -> Response:
+    from store.work import open_blockers, open_dependents
+
+    with session_scope() as session:
+        item = _item(session, item_id)
+        poll = session.get(Poll, item.poll_id)
+        owner = session.get(Person, item.owner_id) if item.owner_id else None
+        done_by = session.get(Person, item.completed_by_id) if item.completed_by_id else None
+        event = event_of(events_for(session, {poll.id}), item)
+        history = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.poll_id == poll.id, AuditEntry.subject == item.key)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(100)
+        ).all()
+        people = session.scalars(select(Person).where(Person.active).order_by(Person.name)).all()
+        mine = owner is not None and owner.id == viewer.person_id
+        return page(
+            request,
+            "work_item.html.j2",
+            title=item.title,
+            item=item,
+            poll=poll,
+            owner=owner,
+            done_by=done_by,
+            event=event,
+            blockers=open_blockers(session, item),
+            dependents=open_dependents(session, item),
+            history=history,
+            people=people,
+            may_complete=item.status == WorkStatus.OPEN
+            and (viewer.can("complete_others") or (mine and viewer.can("complete")))
+            and (not item.needs_signoff or bool(viewer.roles & set(SIGNOFF_ROLES))),
+            may_assign=item.status == WorkStatus.OPEN and viewer.can("assign"),
+            notice=NOTICES.get(notice or ""),
+            errors={},
+            overdue=item.status == WorkStatus.OPEN and item.due_at < now(),
+        )
+
+
+@router.post("/work/{item_id}/complete")
+async def complete(request: Request, item_id: int, viewer=need("complete")) -> Response:
+    from tasks.work import complete_work
+
+    form = await form_of(request, viewer)
+    note = form.get("note", "").strip()[:2000] or None
+    with session_scope() as session, acting_as(viewer.actor()):
+        item = _item(session, item_id)
+        if item.owner_id != viewer.person_id and not viewer.can("complete_others"):
+            raise HTTPException(403)
+        result = complete_work(session, str(item.id), viewer.email, note)
+    if not result["already_done"]:
+        from pollflow.announce import announce
+
+        ids = result.pop("election_ids")
+        announce(
+            "pollflow.workitem.completed",
+            f"pollflow.workitem.{result['work_item_id']}",
+            ids,
+            result,
+            result["title"],
+        )
+    return RedirectResponse(
+        f"/work/{item_id}?notice={'unchanged' if result['already_done'] else 'completed'}", 303
+    )
+
+
+@router.post("/work/{item_id}/reassign")
+async def reassign(request: Request, item_id: int, viewer=need("assign")) -> Response:
+    from store.work import reassign as give
+
+    form = await form_of(request, viewer)
+    with session_scope() as session, acting_as(viewer.actor()):
+        changed = give(session, _item(session, item_id), form.get("owner", ""), viewer.email)
+    return RedirectResponse(f"/work/{item_id}?notice={'reassigned' if changed else 'unchanged'}", 303)
+
+
+@router.post("/work/{item_id}/comment")
+async def add_comment(request: Request, item_id: int, viewer=need("view")) -> Response:
+    from store.work import comment
+
+    form = await form_of(request, viewer)
+    with session_scope() as session, acting_as(viewer.actor()):
+        comment(session, _item(session, item_id), form.get("comment", ""), viewer.email)
+    return RedirectResponse(f"/work/{item_id}?notice=commented", 303)
+
+
+def register(app: FastAPI) -> None:
+    app.include_router(router)

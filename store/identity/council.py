@@ -1,0 +1,50 @@
+"""The council's details, in one place: name, Returning Officer, contact details, and the public
+address of the workspace. Until an administrator saves them, the name comes from the staffing
+configuration (config/staffing.yaml or the council's own), as it always has."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from store.audit import record
+from store.models import Council, utcnow
+from store.staff.config import staffing_rules
+from timetables.errors import PollflowError
+
+FIELDS = ("name", "returning_officer", "address", "email", "phone", "public_url")
+
+
+def council(session: Session) -> Council | None:
+    return session.scalars(select(Council).order_by(Council.id)).first()
+
+
+def council_name(session: Session) -> str:
+    saved = council(session)
+    if saved is not None:
+        return saved.name
+    return staffing_rules().council.name
+
+
+def save_council(session: Session, values: dict, actor: str) -> Council:
+    clean = {k: " ".join(str(values.get(k) or "").split()) or None for k in FIELDS}
+    lines = [line.strip() for line in str(values.get("address") or "").splitlines() if line.strip()]
+    clean["address"] = "\n".join(lines) or None  # an address keeps its lines
+    if not clean["name"]:
+        raise PollflowError("the council's name is needed")
+    url = clean["public_url"]
+    if url and not url.startswith(("https://", "http://")):
+        raise PollflowError(
+            "the workspace's public address must start https:// (or http:// on a test machine)"
+        )
+    row = council(session)
+    if row is None:
+        row = Council(**clean)
+        session.add(row)
+    else:
+        for key, value in clean.items():
+            setattr(row, key, value)
+    row.updated_at, row.updated_by = utcnow(), actor
+    record(session, actor, "council details saved", details={k: v for k, v in clean.items() if v})
+    session.flush()
+    return row
