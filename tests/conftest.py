@@ -159,9 +159,10 @@ def web_server(monkeypatch):
     import requests
     import uvicorn
 
-    from pollflow.web import create_app
+    from pollflow.web import create_app, signin
     from tests.support.fakes import free_port
 
+    signin._failures.clear()  # a new server, a new sign-in throttle (every test comes from 127.0.0.1)
     port = free_port()
     monkeypatch.setenv("POLLFLOW_PUBLIC_URL", f"http://127.0.0.1:{port}")
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))

@@ -11,8 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from pollflow.web.render import page
-from pollflow.web.session import form_of, need
+from pollflow.web.render import page, sentence
+from pollflow.web.session import Id, form_of, need
 from store.audit import record
 from store.db import session_scope
 from store.identity.acting import acting_as
@@ -57,7 +57,7 @@ async def create(request: Request, viewer=need(None)) -> Response:
             row, secret = create_token(session, person, form.get("name", ""), viewer.email)
         except PollflowError as exc:
             session.rollback()
-            return _page(request, viewer, session, status=400, errors={"name": str(exc).capitalize()})
+            return _page(request, viewer, session, status=400, errors={"name": sentence(str(exc))})
         record(
             session,
             viewer.email,
@@ -69,7 +69,7 @@ async def create(request: Request, viewer=need(None)) -> Response:
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-async def revoke(request: Request, token_id: int, viewer=need(None)) -> Response:
+async def revoke(request: Request, token_id: Id, viewer=need(None)) -> Response:
     from store.identity.tokens import revoke as revoke_token
 
     await form_of(request, viewer)

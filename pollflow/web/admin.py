@@ -18,8 +18,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 from starlette.exceptions import HTTPException
 
-from pollflow.web.render import page
-from pollflow.web.session import form_of, need
+from pollflow.web.render import page, sentence
+from pollflow.web.session import Id, form_of, need
 from store.audit import record
 from store.db import session_scope
 from store.identity.acting import acting_as
@@ -87,7 +87,7 @@ async def add(request: Request, viewer=need("administer")) -> Response:
                 if form.get("invite"):
                     queue_sign_in_link(session, person, "invitation", viewer.email)
             except PollflowError as exc:
-                errors["email"] = str(exc).capitalize()
+                errors["email"] = sentence(str(exc))
         if errors:
             session.rollback()
             return _people_page(request, session, status=400, errors=errors, values=form)
@@ -96,7 +96,7 @@ async def add(request: Request, viewer=need("administer")) -> Response:
 
 @router.get("/admin/people/{person_id}")
 def person_page(
-    request: Request, person_id: int, notice: str | None = None, viewer=need("administer")
+    request: Request, person_id: Id, notice: str | None = None, viewer=need("administer")
 ) -> Response:
     from store.identity.roles import all_roles
     from store.people import roles_of
@@ -120,7 +120,7 @@ def person_page(
 
 
 @router.post("/admin/people/{person_id}")
-async def save_person(request: Request, person_id: int, viewer=need("administer")) -> Response:
+async def save_person(request: Request, person_id: Id, viewer=need("administer")) -> Response:
     from store.people import set_roles
 
     form = await form_of(request, viewer)
@@ -145,7 +145,7 @@ async def save_person(request: Request, person_id: int, viewer=need("administer"
 
 
 @router.post("/admin/people/{person_id}/invite")
-async def invite(request: Request, person_id: int, viewer=need("administer")) -> Response:
+async def invite(request: Request, person_id: Id, viewer=need("administer")) -> Response:
     from tasks.messaging.accounts import queue_sign_in_link
 
     await form_of(request, viewer)
@@ -196,7 +196,7 @@ async def save_role(request: Request, viewer=need("administer")) -> Response:
                 title="Roles",
                 roles=all_roles(session),
                 permissions=PERMISSIONS,
-                errors={"key": str(exc).capitalize()},
+                errors={"key": sentence(str(exc))},
                 values=form,
                 notice=None,
             )
@@ -243,7 +243,7 @@ async def save_council(request: Request, viewer=need("administer")) -> Response:
                 status=400,
                 title="The council's details",
                 values=form,
-                errors={"name": str(exc).capitalize()},
+                errors={"name": sentence(str(exc))},
                 notice=None,
             )
     return RedirectResponse("/admin/council?notice=saved", 303)
@@ -266,7 +266,7 @@ def tokens(request: Request, notice: str | None = None, viewer=need("administer"
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-async def revoke(request: Request, token_id: int, viewer=need("administer")) -> Response:
+async def revoke(request: Request, token_id: Id, viewer=need("administer")) -> Response:
     from store.identity.tokens import revoke as revoke_token
 
     await form_of(request, viewer)

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from pollflow.web.render import page
-from pollflow.web.session import need
+from pollflow.web.session import Id, need
 from store.db import session_scope
 from store.models import Person, Poll, Role, WorkDependency, WorkItem, WorkStatus
 from timetables.clock import local, now
@@ -169,7 +169,7 @@ async def plan(request: Request, viewer=need("plan")) -> Response:
 
 @router.get("/polls/{poll_id}")
 def poll_page(
-    request: Request, poll_id: int, owner: str = "", area: str = "", notice: str = "", viewer=need("view")
+    request: Request, poll_id: Id, owner: str = "", area: str = "", notice: str = "", viewer=need("view")
 ) -> Response:
     from store import queries
 

@@ -24,6 +24,11 @@ NAVIGATION = (  # (path, label, the permission that shows it)
 )
 
 
+def sentence(text: str) -> str:
+    """An error from the store as a sentence on a page: its first letter a capital, the rest as is."""
+    return text[:1].upper() + text[1:]
+
+
 def when(moment: dt.datetime | None) -> str:
     """'Thu 8 Apr 2027, 16:00' in UK time (as officers read it)."""
     if moment is None:

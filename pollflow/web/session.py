@@ -15,17 +15,21 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from store.identity.acting import Actor
 from store.identity.sessions import ABSOLUTE, IDLE
 
 COOKIE = "pollflow_session"
+# A row's id in a path: a whole number the database can hold (a longer one is a 400, not a 500).
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 FORM_COOKIE = "pollflow_form"
 
 
@@ -113,7 +117,8 @@ def install(app) -> None:
     async def who(request: Request, call_next):
         request.state.viewer = None
         if not request.url.path.startswith(("/static/", "/health")):
-            request.state.viewer = read_viewer(request)
+            # In a worker thread: the store is not to hold up the event loop.
+            request.state.viewer = await run_in_threadpool(read_viewer, request)
         response = await call_next(request)
         viewer = request.state.viewer
         if viewer is not None and "set-cookie" not in response.headers:
@@ -170,9 +175,22 @@ def safe_next(path: str | None) -> str:
     return path
 
 
+_council: dict[str, tuple[float, str]] = {}
+
+
 def council_name() -> str:
-    from store.db import session_scope
+    """The council's name for every page's header, read from the store at most every 30 seconds
+    (an administrator's change shows within that)."""
+    from store.db import database_url, session_scope
     from store.identity.council import council_name as name
 
-    with session_scope() as session:
-        return name(session)
+    key = database_url()
+    cached = _council.get(key)
+    if cached is None or time.monotonic() - cached[0] > 30:
+        with session_scope() as session:
+            cached = _council[key] = (time.monotonic(), name(session))
+    return cached[1]
+
+
+def forget_council_name() -> None:
+    _council.clear()

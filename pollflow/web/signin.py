@@ -23,7 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from pollflow.web.render import page
+from pollflow.web.render import page, sentence
 from pollflow.web.session import (
     COOKIE,
     FORM_COOKIE,
@@ -320,7 +320,7 @@ async def link_set(request: Request, purpose: str, token: str) -> Response:
 
                     record(session, person.email, "password set", details={"by": purpose})
             except SignInError as exc:
-                errors["password"] = str(exc).capitalize()
+                errors["password"] = sentence(str(exc))
         if errors:
             session.rollback()
             return _form_page(

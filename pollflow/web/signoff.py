@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from pollflow.web.render import page
-from pollflow.web.session import form_of, need
+from pollflow.web.session import Id, form_of, need
 from store.db import session_scope
 from store.identity.acting import acting_as
 from store.models import Document, DocumentVersion, Poll
@@ -30,7 +30,7 @@ NOTICES = {
 PERMISSION = {"proof": "proof", "approve": "approve", "send back": "approve"}
 
 
-def _version(session, version_id: int) -> tuple[DocumentVersion, Document, Poll]:
+def _version(session, version_id: Id) -> tuple[DocumentVersion, Document, Poll]:
     version = session.get(DocumentVersion, version_id)
     if version is None:
         raise HTTPException(404)
@@ -52,7 +52,7 @@ def queue_page(request: Request, viewer=need("proof")) -> Response:
 
 @router.get("/signoff/{version_id}")
 def version_page(
-    request: Request, version_id: int, notice: str | None = None, viewer=need("proof")
+    request: Request, version_id: Id, notice: str | None = None, viewer=need("proof")
 ) -> Response:
     from store.documents.versions import latest_version, steps_of
 
@@ -75,7 +75,7 @@ def version_page(
 
 
 @router.post("/signoff/{version_id}")
-async def sign(request: Request, version_id: int, viewer=need("proof")) -> Response:
+async def sign(request: Request, version_id: Id, viewer=need("proof")) -> Response:
     from tasks.documents.signoff import STEPS, sign_step
 
     form = await form_of(request, viewer)
@@ -103,7 +103,7 @@ async def sign(request: Request, version_id: int, viewer=need("proof")) -> Respo
 
 
 @router.get("/documents/{version_id}.pdf")
-def pdf(request: Request, version_id: int, viewer=need("view")) -> Response:
+def pdf(request: Request, version_id: Id, viewer=need("view")) -> Response:
     from tasks.documents.catalogue import spec_for
     from tasks.documents.rendering import render_as
 

@@ -9,8 +9,8 @@ its subject once linked, else by its verified email (then linked).
 
 from __future__ import annotations
 
+import logging
 import secrets
-import time
 from functools import cache
 
 import requests
@@ -20,6 +20,7 @@ from timetables import settings
 from timetables.errors import PollflowError
 
 COOKIE = "pollflow_sso"
+log = logging.getLogger("pollflow.web")
 LIFETIME = 600
 
 
@@ -97,17 +98,19 @@ def finish(memo: str | None, state: str | None, code: str | None, error: str | N
         keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
         decoded = jwt.decode(token["id_token"], keys)
         jwt.JWTClaimsRegistry(
+            leeway=60,  # a minute's difference between the clocks
             iss={"essential": True, "value": config["issuer"]},
             aud={"essential": True, "value": config["client_id"]},
             nonce={"essential": True, "value": remembered["nonce"]},
             exp={"essential": True},
             sub={"essential": True},
-        ).validate(decoded.claims, now=int(time.time()))
+        ).validate(decoded.claims)
     except SSOError:
         raise
     except (requests.RequestException, KeyError, ValueError, TypeError, JoseError) as exc:
-        # authlib raises its own OAuthError family for a refused code; all mean the same here
+        log.warning("single sign-on: the provider's answer could not be checked: %r", exc)
         raise SSOError("the sign-in provider's answer could not be checked: start again") from exc
     except Exception as exc:  # authlib's errors (a refused or replayed code) have no common base
+        log.warning("single sign-on: the provider refused the code: %r", exc)
         raise SSOError("the sign-in provider's answer could not be checked: start again") from exc
     return decoded.claims, remembered["next"]

@@ -14,19 +14,19 @@ holds the messages either way.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 from starlette.exceptions import HTTPException
 
 from pollflow.web.render import page
-from pollflow.web.session import form_of, need
+from pollflow.web.session import Id, form_of, need
 from store.db import session_scope
 from store.identity.acting import acting_as
 from store.models import SIGNOFF_ROLES, AuditEntry, Person, Poll, TimetableEvent, WorkItem, WorkStatus
-from timetables.clock import local, now
+from timetables.clock import now
+
+SHOWN = 50  # of the work due later, or waiting on others (the soonest first)
 
 NOTICES = {
     "completed": "Recorded as done. The owners of what it unblocks have been told.",
@@ -34,25 +34,6 @@ NOTICES = {
     "commented": "Comment added.",
     "unchanged": "Nothing changed: that was already so.",
 }
-
-
-def group_work(rows, as_of: dt.datetime) -> dict[str, list]:
-    """My open work in the groups an officer plans the day by."""
-    today = local(as_of).date()
-    groups: dict[str, list] = {"overdue": [], "today": [], "week": [], "later": [], "waiting": []}
-    for row in rows:
-        due = row.item.due_at
-        if row.blocked_by:
-            groups["waiting"].append(row)
-        elif due < as_of:
-            groups["overdue"].append(row)
-        elif local(due).date() == today:
-            groups["today"].append(row)
-        elif due <= as_of + dt.timedelta(days=7):
-            groups["week"].append(row)
-        else:
-            groups["later"].append(row)
-    return groups
 
 
 def events_for(session, poll_ids: set[int]) -> dict[tuple, list[TimetableEvent]]:
@@ -71,7 +52,7 @@ def event_of(events: dict, item: WorkItem) -> TimetableEvent | None:
     return event_for(events.get((item.poll_id, item.event_key), []), item) if item.event_key else None
 
 
-def _item(session, item_id: int) -> WorkItem:
+def _item(session, item_id: Id) -> WorkItem:
     item = session.get(WorkItem, item_id)
     if item is None:
         raise HTTPException(404)
@@ -83,18 +64,26 @@ router = APIRouter()
 
 @router.get("/work")
 def my_work(request: Request, viewer=need("view")) -> Response:
+    from dataclasses import asdict
+
     from store import queries
 
     as_of = now()
     with session_scope() as session:
-        rows = queries.tasks(session, person=viewer.email, as_of=as_of)
-        events = events_for(session, {r.item.poll_id for r in rows})
-        groups = group_work(rows, as_of)
+        grouped = asdict(queries.glance(session, viewer.person_id, as_of))
+        counts = {key: len(ids) for key, ids in grouped.items()}
+        for key in ("later", "waiting"):  # what is not pressing: the soonest; each poll's page has all
+            grouped[key] = grouped[key][:SHOWN]
+        shown = [i for ids in grouped.values() for i in ids]
+        rows = {r.item.id: r for r in queries.tasks(session, as_of=as_of, ids=shown)} if shown else {}
+        groups = {key: [rows[i] for i in ids if i in rows] for key, ids in grouped.items()}
+        events = events_for(session, {r.item.poll_id for r in rows.values()})
         return page(
             request,
             "my_work.html.j2",
             title="My work",
             groups=groups,
+            counts=counts,
             events=events,
             event_of=event_of,
             as_of=as_of,
@@ -102,7 +91,7 @@ def my_work(request: Request, viewer=need("view")) -> Response:
 
 
 @router.get("/work/{item_id}")
-def work_item(request: Request, item_id: int, notice: str | None = None, viewer=need("view")) -> Response:
+def work_item(request: Request, item_id: Id, notice: str | None = None, viewer=need("view")) -> Response:
     from store.work import open_blockers, open_dependents
 
     with session_scope() as session:
@@ -143,7 +132,7 @@ def work_item(request: Request, item_id: int, notice: str | None = None, viewer=
 
 
 @router.post("/work/{item_id}/complete")
-async def complete(request: Request, item_id: int, viewer=need("complete")) -> Response:
+async def complete(request: Request, item_id: Id, viewer=need("complete")) -> Response:
     from tasks.work import complete_work
 
     form = await form_of(request, viewer)
@@ -170,7 +159,7 @@ async def complete(request: Request, item_id: int, viewer=need("complete")) -> R
 
 
 @router.post("/work/{item_id}/reassign")
-async def reassign(request: Request, item_id: int, viewer=need("assign")) -> Response:
+async def reassign(request: Request, item_id: Id, viewer=need("assign")) -> Response:
     from store.work import reassign as give
 
     form = await form_of(request, viewer)
@@ -180,7 +169,7 @@ async def reassign(request: Request, item_id: int, viewer=need("assign")) -> Res
 
 
 @router.post("/work/{item_id}/comment")
-async def add_comment(request: Request, item_id: int, viewer=need("view")) -> Response:
+async def add_comment(request: Request, item_id: Id, viewer=need("view")) -> Response:
     from store.work import comment
 
     form = await form_of(request, viewer)

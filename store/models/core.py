@@ -90,6 +90,7 @@ class WorkItem(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("poll_id", "key"),
         Index("ix_work_item_status_due", "status", "due_at"),
+        Index("ix_work_item_owner_status_due", "owner_id", "status", "due_at"),  # a person's work
     )
     id: int | None = Field(default=None, primary_key=True)
     poll_id: int = Field(foreign_key="poll.id", index=True)

@@ -85,7 +85,7 @@ def test_every_route_for_every_role(workspace, role):
         assert answer.status_code < 500, f"{where}: {answer.status_code}"
         if _allowed(need, permissions, role):
             assert answer.status_code != 403, where
-            assert not answer.headers.get("location", "").startswith("/sign-in"), where
+            assert not answer.headers.get("location", "").startswith("/sign-in?next="), where
         else:
             assert answer.status_code == 403, f"{where}: {answer.status_code}"
             assert "You cannot see this page" in answer.text, where

@@ -11,7 +11,6 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from pollflow.web import session as web_session
-from pollflow.web import signin
 from pollflow.web.session import COOKIE
 from store.models import AuditEntry, WorkItem
 from tests.support.identity import PASSWORD
@@ -26,7 +25,6 @@ MANAGER, RO, OFFICER = (
 
 @pytest.fixture
 def base(sqlite_store, web_server):
-    signin._failures.clear()  # the throttle counts per address, and every test comes from 127.0.0.1
     seed_team(sqlite_store)
     return web_server
 
@@ -68,8 +66,6 @@ def test_the_session_cookie_is_http_only_and_same_site(base):
         "/signoff/-1",
         "/audit?poll=x",
         "/audit?from=yesterday",
-        "/audit?page=-3",
-        "/polls/1?owner={{7*7}}&area=%00",
         "/documents/abc.pdf",
         "/account/invitation/%E2%80%AE",
         "/account/reset/" + "x" * 5000,
@@ -81,7 +77,14 @@ def test_bad_addresses_are_refused_plainly(base, path):
     answer = signed_in(base).get(path)
     assert answer.status_code in (400, 404, 410), f"{path}: {answer.status_code}"
     assert "Traceback" not in answer.text and "sqlalchemy" not in answer.text.lower()
-    assert "{{" not in answer.text or "7*7" not in answer.text.replace("{{7*7}}", "")
+
+
+def test_odd_but_harmless_queries_are_ignored(base):
+    client = signed_in(base)
+    for path in ("/audit?page=-3", "/audit?page=abc", "/polls/1?owner={{7*7}}&area=%00", "/work?x=%FF"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert ">49<" not in answer.text and "Traceback" not in answer.text
 
 
 def test_a_form_without_its_token_is_refused_and_changes_nothing(base, sqlite_store):
@@ -115,10 +118,14 @@ def test_bad_form_values_are_named(base, sqlite_store):
         ("/polls/new", {"election_ids": "local.x.2027-05-06", "nation": "atlantis"}, "Choose the nation"),
         ("/admin/people", {"email": "not-an-email", "roles": "staffing-officer"}, "is not an email address"),
         ("/admin/people", {"email": "new@wychwood.gov.uk", "roles": "staffing-officer"}, "give their name"),
-        ("/admin/people", {"email": "new@wychwood.gov.uk", "name": "N", "roles": "tsar"}, "unknown role"),
+        (
+            "/admin/people",
+            {"email": "new@wychwood.gov.uk", "name": "N", "roles": "tsar"},
+            "Unknown role(s) tsar",
+        ),
         ("/admin/roles", {"key": "Count Team", "name": "x"}, "is not allowed"),
         ("/admin/council", {"name": "Wychwood", "public_url": "ftp://x"}, "must start https://"),
-        ("/account/tokens", {"name": ""}, "a token needs a name"),
+        ("/account/tokens", {"name": ""}, "A token needs a name"),
     ]
     for path, form, words in checks:
         answer = client.post(path, form)

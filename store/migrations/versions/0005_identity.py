@@ -117,6 +117,8 @@ def upgrade() -> None:
     op.add_column("audit_entry", sa.Column("auth_method", STRING(), nullable=True))
     op.add_column("audit_entry", sa.Column("via", STRING(), nullable=True))
     op.create_index("ix_audit_entry_person_id", "audit_entry", ["person_id"])
+    # My work, the workspace's busiest page: one person's open work, soonest first.
+    op.create_index("ix_work_item_owner_status_due", "work_item", ["owner_id", "status", "due_at"])
 
     from store.models.core import utcnow
     from store.models.people import DEFAULT_ROLES
@@ -132,6 +134,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_work_item_owner_status_due", table_name="work_item")
     op.drop_index("ix_audit_entry_person_id", table_name="audit_entry")
     with op.batch_alter_table("audit_entry") as batch:
         batch.drop_column("via")
