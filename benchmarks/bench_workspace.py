@@ -14,6 +14,8 @@ command line, and 50 signed-in people at once.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import statistics
 import subprocess
@@ -173,6 +175,7 @@ def crowd(base: str, email: str, poll_id: int) -> tuple[float, int, int]:
     sessions = [signed_in(base, email) for _ in range(USERS)]
     stop = time.monotonic() + SECONDS
     counts = {"ok": 0, "errors": 0}
+    seen: list[str] = []  # the first errors, to say what they were
     lock = threading.Lock()
 
     def person(http):
@@ -181,11 +184,14 @@ def crowd(base: str, email: str, poll_id: int) -> tuple[float, int, int]:
             url = f"{base}/work" if n % 2 == 0 else f"{base}/polls/{poll_id}"
             n += 1
             try:
-                ok = http.get(url, timeout=30).status_code == 200
-            except requests.RequestException:
-                ok = False
+                status = http.get(url, timeout=30).status_code
+                ok, why = status == 200, f"HTTP {status}"
+            except requests.RequestException as exc:
+                ok, why = False, type(exc).__name__
             with lock:
                 counts["ok" if ok else "errors"] += 1
+                if not ok and len(seen) < 3:
+                    seen.append(why)
 
     threads = [threading.Thread(target=person, args=(http,)) for http in sessions]
     started = time.monotonic()
@@ -193,6 +199,8 @@ def crowd(base: str, email: str, poll_id: int) -> tuple[float, int, int]:
         t.start()
     for t in threads:
         t.join()
+    if seen:
+        print(f"  errors seen: {', '.join(seen)}")
     return counts["ok"] / (time.monotonic() - started), counts["ok"], counts["errors"]
 
 
@@ -214,7 +222,9 @@ def cli_write(url: str, seeded: dict) -> tuple[float, float, float]:
         for _ in range(5):
             reopen()
             started = time.perf_counter()
-            if main(["done", seeded["done"], "--election", seeded["election"]]) != 0:
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = main(["done", seeded["done"], "--election", seeded["election"]])
+            if code != 0:
                 raise RuntimeError("pollflow done failed")
             in_process.append((time.perf_counter() - started) * 1000)
             reopen()

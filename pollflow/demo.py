@@ -32,6 +32,7 @@ Sam Patel,sam.patel@wychwood.example.gov.uk,,deputy-returning-officer;electoral-
 Lucy Brown,lucy.brown@wychwood.example.gov.uk,01993 000005,staffing-officer;finance-officer
 """
 DOMAIN = "wychwood.example.gov.uk"
+DEMO_PASSWORD = "wychwood demo 2027"  # the demo's only: a real team sets its own by invitation
 CANVASS = "canvass.wychwood.2027"
 # What notices need that the timetable does not hold (`pollflow document details`).
 DETAILS = {
@@ -140,7 +141,8 @@ def _run(console: Console, demo_home, mail: MailCollector) -> None:
     people_file.write_text(PEOPLE_CSV)
     with session_scope() as session:
         save_people(session, read_people_csv(people_file), actor="demo")
-    console.print(f"1. Imported 5 officers from {people_file}")
+        _demo_accounts(session)
+    console.print(f"1. Imported 5 officers from {people_file}, each with a workspace account")
 
     with console.status("Starting Prefect's embedded API (a few seconds the first time)..."):
         may = run_flow(
@@ -308,6 +310,17 @@ def _write_feeds(ics_file, xlsx_file) -> None:
         )
 
 
+def _demo_accounts(session) -> None:
+    """Every demo officer can sign in to the workspace with the demo's password."""
+    from sqlmodel import select
+
+    from store.identity.credentials import set_password
+    from store.models import Person
+
+    for person in session.exec(select(Person)).all():
+        set_password(session, person, DEMO_PASSWORD)
+
+
 def _summary(console, demo_home, mail, may, by, ics_file, xlsx_file, published) -> None:
     from pollflow.runtime import running_server
     from store import outbox
@@ -339,6 +352,12 @@ def _summary(console, demo_home, mail, may, by, ics_file, xlsx_file, published) 
     )
     console.print(f"Priya's calendar feed for Outlook: {ics_file}; the plan in Excel: {xlsx_file}")
     console.print(f"The published notice of election: {', '.join(published)}")
+    console.print(
+        f"The workspace: POLLFLOW_HOME={demo_home} pollflow web, then open "
+        f"http://127.0.0.1:8080/sign-in and sign in as priya.shah@{DOMAIN} (the manager), "
+        f"grace.okafor@{DOMAIN} (the Returning Officer) or tom.evans@{DOMAIN} (an officer), "
+        f"password: {DEMO_PASSWORD}"
+    )
     server = running_server()
     if server:
         console.print(f"Prefect UI (flow runs, events, artifacts): {server[:-4]}")

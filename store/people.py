@@ -107,6 +107,8 @@ def _read_rows(path: Path, text: str) -> list[PersonRow]:
         roles = parse_roles(row.get("roles", ""))
         if not name:
             found.append("no name")
+        elif any(c in name for c in "\r\n\t") or not name.isprintable():
+            found.append(f"the name '{_shown(name)}' has a line break or control character: one line only")
         if not EMAIL.match(email):
             found.append(f"'{_shown(email) or '(empty)'}' is not a valid email address")
         elif email in seen:
@@ -211,7 +213,7 @@ def add_person(
     person = session.exec(select(Person).where(Person.email == email)).first()
     changed = False
     if person is None:
-        name = " ".join((name or "").split())
+        name = " ".join((name or "").split())  # one line: a name goes in headers and calendars
         if not name:
             raise PollflowError(f"{email} is new: give their name (--name)")
         person = Person(email=email, name=name)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event
 
 from timetables import Timetable
+from timetables.settings import public_url
 
 LONDON = ZoneInfo("Europe/London")
 PRODID = "-//pollflow//UK electoral services//EN"
@@ -19,7 +20,7 @@ def new_calendar(name: str) -> Calendar:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", " ".join(name.split()))  # one line: a name with a newline is not refused here
     cal.add("x-wr-timezone", "Europe/London")
     return cal
 
@@ -41,6 +42,7 @@ def add_entry(
     entry = Event()
     entry.add("uid", uid)
     entry.add("dtstamp", stamp or dt.datetime.now(dt.UTC))
+    summary = " ".join(summary.split())  # a summary is one line in every calendar
     entry.add("summary", summary)
     entry.add("description", description)
     if time is None:
@@ -117,7 +119,7 @@ def person_calendar(name: str, email: str, rows) -> Calendar:
             lines.append(f"Statutory deadline: {item.event_key}")
         if row.blocked_by:
             lines.append(f"Waiting for: {', '.join(row.blocked_by)}")
-        lines.append(f"When done: pollflow done {item.id} --by {email}")
+        lines.append(f"See it and record it done: {public_url()}/work/{item.id}")
         add_entry(
             cal,
             uid=f"workitem-{item.id}@pollflow",

@@ -36,11 +36,13 @@ NOTICES = {
 }
 
 
-def events_for(session, poll_ids: set[int]) -> dict[tuple, list[TimetableEvent]]:
-    """Each poll's statutory events by (poll, key), soonest first."""
+def events_for(session, items) -> dict[tuple, list[TimetableEvent]]:
+    """The statutory events these work items deliver, by (poll, key), soonest first."""
+    polls = {i.poll_id for i in items if i.event_key}
+    keys = {i.event_key for i in items if i.event_key}
     found: dict[tuple, list[TimetableEvent]] = {}
-    if poll_ids:
-        query = select(TimetableEvent).where(TimetableEvent.poll_id.in_(poll_ids))
+    if polls:
+        query = select(TimetableEvent).where(TimetableEvent.poll_id.in_(polls), TimetableEvent.key.in_(keys))
         for event in session.scalars(query.order_by(TimetableEvent.due_at, TimetableEvent.id)).all():
             found.setdefault((event.poll_id, event.key), []).append(event)
     return found
@@ -77,7 +79,7 @@ def my_work(request: Request, viewer=need("view")) -> Response:
         shown = [i for ids in grouped.values() for i in ids]
         rows = {r.item.id: r for r in queries.tasks(session, as_of=as_of, ids=shown)} if shown else {}
         groups = {key: [rows[i] for i in ids if i in rows] for key, ids in grouped.items()}
-        events = events_for(session, {r.item.poll_id for r in rows.values()})
+        events = events_for(session, [r.item for r in rows.values()])
         return page(
             request,
             "my_work.html.j2",
@@ -99,7 +101,7 @@ def work_item(request: Request, item_id: Id, notice: str | None = None, viewer=n
         poll = session.get(Poll, item.poll_id)
         owner = session.get(Person, item.owner_id) if item.owner_id else None
         done_by = session.get(Person, item.completed_by_id) if item.completed_by_id else None
-        event = event_of(events_for(session, {poll.id}), item)
+        event = event_of(events_for(session, [item]), item)
         history = session.scalars(
             select(AuditEntry)
             .where(AuditEntry.poll_id == poll.id, AuditEntry.subject == item.key)

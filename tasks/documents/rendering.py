@@ -212,13 +212,28 @@ def render_html(
             f"no document template {template} in {', '.join(map(str, template_dirs()))}"
         ) from exc
     try:
-        top = {key: wrap(value, key) for key, value in context.items() if not _missing(value)}
-        html = tmpl.render(top, banner=banner)
+        top = {key: wrap(_shield(value), key) for key, value in context.items() if not _missing(value)}
+        html = tmpl.render(top, banner=_shield(banner))
     except MissingFieldError as exc:
         raise MissingFieldError(exc.field, name or template) from None
-    if "{{" in html or "{%" in html:
+    if "{{" in html or "{%" in html:  # the template's own markup left unrendered (a typo in it)
         raise PollflowError(f"{name or template}: the output still holds template markup")
-    return html
+    return html.replace(SHIELD, "{")
+
+
+# A brace in the data (a station called "{{ Hall }}") is text, not markup: it is carried through the
+# rendering as a private-use character, so the check for markup left behind sees only the template's.
+SHIELD = "\ue000"
+
+
+def _shield(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("{", SHIELD)
+    if isinstance(value, Mapping):
+        return {k: _shield(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_shield(v) for v in value)
+    return value
 
 
 # --------------------------------------------------------------------------------------------

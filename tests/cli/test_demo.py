@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 
 from pypdf import PdfReader
+from sqlmodel import Session, create_engine, select
+
+from pollflow.demo import DEMO_PASSWORD
+from store.identity.credentials import sign_in_with_password
+from store.models import Person
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,3 +41,12 @@ def test_the_demo_plans_checks_delivers_publishes_and_summarises(tmp_path):
     text = PdfReader(notice).pages[0].extract_text()
     assert "NOTICE OF ELECTION" in text and "Wednesday 31 March 2027" in text
     assert "4pm on Thursday 8 April 2027" in text  # close of nominations: 19 working days before
+
+    # The demo's officers can sign in to the workspace, and it says how.
+    assert "sign in as priya.shah@wychwood.example.gov.uk (the manager)" in out
+    engine = create_engine(f"sqlite:///{tmp_path / 'demo' / 'pollflow.db'}")
+    with Session(engine) as session:
+        people = session.exec(select(Person)).all()
+        assert len(people) == 5
+        assert all(sign_in_with_password(session, p.email, DEMO_PASSWORD).person for p in people)
+    engine.dispose()

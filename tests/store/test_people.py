@@ -259,3 +259,9 @@ def test_cli_imports_a_good_file_and_refuses_a_bad_one_in_one_line(store, tmp_pa
 def test_cli_names_a_missing_file(store, tmp_path, capsys):
     code, _, err = run(capsys, "people", "import", str(tmp_path / "nowhere.csv"))
     assert code == 2 and len(err.strip().splitlines()) == 1 and "nowhere.csv" in err
+
+
+def test_a_name_with_a_line_break_is_refused_naming_the_line(tmp_path):
+    text = 'name,email,phone,roles\n"Bob\nOfficer",bob@wychwood.gov.uk,,electoral-services-officer\n'
+    with pytest.raises(BadFileError, match="line 2.*has a line break or control character: one line only"):
+        read_people_csv(write(tmp_path, text))

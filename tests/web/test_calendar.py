@@ -5,8 +5,10 @@ import datetime as dt
 import pytest
 import requests
 from icalendar import Calendar
+from sqlmodel import select
 
 from pollflow.web import calendar_url
+from store.models import Person
 from tasks.messaging.tokens import TokenError, sign, verify
 from tests.support.helpers import plan, seed_people
 
@@ -43,3 +45,19 @@ def test_tokens_carry_an_expiry_and_a_purpose():
         verify("calendar", token)
     with pytest.raises(TokenError, match="incomplete"):
         verify("invitation", "garbage")
+
+
+def test_a_name_with_a_line_break_still_gives_a_feed_and_each_entry_links_to_the_workspace(
+    sqlite_store, web_server
+):
+    with sqlite_store.session() as s:
+        seed_people(s)
+        plan(s)
+        bob = s.exec(select(Person).where(Person.email == "bob@wychwood.gov.uk")).one()
+        bob.name = "Bob\nOfficer {{ x }}"  # as an older import might have stored it
+    response = requests.get(calendar_url("bob@wychwood.gov.uk"), timeout=10)
+    assert response.status_code == 200
+    cal = Calendar.from_ical(response.text)
+    assert str(cal["x-wr-calname"]) == "Election work: Bob Officer {{ x }}"
+    descriptions = [str(e["description"]) for e in cal.walk("VEVENT")]
+    assert all(f"{web_server}/work/" in d and "--by" not in d for d in descriptions)

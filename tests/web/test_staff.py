@@ -3,13 +3,14 @@ screen: say which days and roles, accept an offered post, book training, downloa
 withdraw. And what a forged, expired or closed link gets."""
 
 import datetime as dt
+import io
 
 import pytest
 import requests
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from store.models import Notification
+from store.models import Notification, PollingPlace, PollingStation
 from store.models.staff import StaffOffer, StaffRecruitment, TrainingBooking
 from store.staff import recruitment as staff_recruitment
 from store.staff import training as staff_training
@@ -176,3 +177,31 @@ def test_links_that_cannot_be_used(sqlite_store, web_server):
     page = requests.get(f"{web_server}/staff/respond/{token}", timeout=10)
     assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
     assert '<meta name="viewport"' in page.text
+
+
+def test_template_syntax_in_a_station_name_is_shown_as_written(sqlite_store, web_server):
+    """A station named with braces (as a mistyped import might have it) is text, never a template:
+    the offer page and the appointment letter show it as written, and nothing answers 500."""
+    with sqlite_store.session() as s:
+        poll = setup_poll(s)
+        for station in s.scalars(select(PollingStation)).all():
+            station.name = "{{ 7*7 }} Hall {% if %}"
+        for place in s.scalars(select(PollingPlace)).all():
+            place.name = "{{ poll.key }} Rooms"
+        plan, _ = start(s, poll)
+        staff_recruitment.invite(s, poll, plan, "test", as_of=BEFORE_INVITES)
+        everyone_available(s, poll)
+    staffing.fill(poll.id, "test", first=True)
+    staffing.send_offers(poll.id, "test")
+    with sqlite_store.session() as s:
+        po = next(p for p in posts(s, poll) if p.key == "station:W01:presiding-officer:1")
+        token = staffing.offer_token(offer_of(s, po), poll)
+    offer = requests.get(f"{web_server}/staff/respond/{token}", timeout=30)
+    assert offer.status_code == 200 and ">49<" not in offer.text
+    assert "{{ 7*7 }} Hall" in offer.text
+    accepted = requests.post(f"{web_server}/staff/respond/{token}", data={"action": "accept"}, timeout=60)
+    assert accepted.status_code in (200, 303)
+    letter = requests.get(f"{web_server}/staff/letter/{token}.pdf", timeout=60)
+    assert letter.status_code == 200, letter.text[:300]
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(letter.content)).pages)
+    assert "49 Hall" not in text and "{{ 7*7 }} Hall" in text
