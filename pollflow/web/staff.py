@@ -41,9 +41,11 @@ def _env() -> Environment:
 def _page(title: str, body_template: str, http_status: int = 200, **ctx) -> HTMLResponse:
     from markupsafe import Markup
 
-    from store.staff.config import staffing_rules
+    from store.db import session_scope
+    from store.identity.council import council_details
 
-    council = staffing_rules().council.model_dump()
+    with session_scope() as session:
+        council = council_details(session)
     body = _env().get_template(body_template).render(council=council, **ctx)
     html = (
         _env()

@@ -26,6 +26,18 @@ def council_name(session: Session) -> str:
     return staffing_rules().council.name
 
 
+def council_details(session: Session) -> dict:
+    """What staff emails, letters and pages say about the council: the details an administrator
+    saved in the workspace, and for anything not saved there, the staffing configuration's."""
+    details = staffing_rules().council.model_dump()
+    saved = council(session)
+    if saved is not None:
+        for key in ("name", "returning_officer", "address", "email", "phone"):
+            if getattr(saved, key):
+                details[key] = getattr(saved, key)
+    return details
+
+
 def save_council(session: Session, values: dict, actor: str) -> Council:
     clean = {k: " ".join(str(values.get(k) or "").split()) or None for k in FIELDS}
     lines = [line.strip() for line in str(values.get("address") or "").splitlines() if line.strip()]

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from store import staff
+from store.identity.council import council_details
 from store.models import Poll, utcnow
 from store.models.staff import StaffMember, StaffOffer, StaffPost
 from store.staff import training as staff_training
@@ -44,7 +45,7 @@ def letter_context(session: Session, poll: Poll, member: StaffMember, statuses=(
     fees = fee_schedule()
     now = local(utcnow())
     return {
-        "council": rules.council.model_dump(),
+        "council": council_details(session),
         "issued": f"{now.day} {now:%B %Y}",
         "reference": f"{poll.key} / {member.payroll_ref or member.email}",
         "person": {

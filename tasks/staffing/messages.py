@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from store import staff
+from store.identity.council import council_details
 from store.models import Poll, utcnow
 from store.models.staff import (
     PollingStation,
@@ -46,8 +48,11 @@ DUTIES = (
 # --- what messages and letters say ---------------------------------------------------------------
 
 
-def council() -> dict:
-    return staffing_rules().council.model_dump()
+def council(session=None) -> dict:
+    """The council's details (the workspace's, over the staffing configuration's)."""
+    if session is None:
+        return staffing_rules().council.model_dump()
+    return council_details(session)
 
 
 def poll_ctx(poll: Poll, plan: StaffingPlan) -> dict:
@@ -120,7 +125,7 @@ def staff_message(
 ) -> OutgoingMessage:
     """A staffing email (to a member of staff or an officer), rendered with the council's details
     (``ctx`` is the template's: its ``poll`` is the poll's text, ``poll_row`` the stored poll)."""
-    rendered = render(template, council=council(), **ctx)
+    rendered = render(template, council=council(object_session(poll_row)), **ctx)
     return message(dedupe_key, kind, rendered, recipient=recipient, poll_id=poll_row.id)
 
 

@@ -12,9 +12,11 @@ from sqlmodel import select
 from store.audit import record
 from store.identity import credentials, sessions, tokens
 from store.identity.acting import Actor, acting_as
+from store.identity.council import council_details, council_name, save_council
 from store.identity.roles import PERMISSIONS, PermissionDenied, permissions_of, require, save_role
 from store.models import DEFAULT_ROLES, AccessToken, Account, AuditEntry, Role, WebSession, utcnow
 from store.people import add_person, find_person
+from store.staff.config import staffing_rules
 from tests.support.identity import PASSWORD, seed_account
 from timetables.errors import PollflowError
 
@@ -193,3 +195,26 @@ def test_the_audit_trail_records_the_authenticated_person_not_the_name_given(tea
         unattended = record(s, "flow:check-deadlines", "notified")
     assert (entry.person_id, entry.auth_method, entry.via) == (carol.id, "token", "cli")
     assert (unattended.person_id, unattended.auth_method, unattended.via) == (None, "automation", "flow")
+
+
+def test_the_councils_details_saved_in_the_workspace_are_what_staff_are_told(team):
+    with team.session() as s:
+        assert council_details(s) == staffing_rules().council.model_dump()  # nothing saved yet
+        save_council(
+            s,
+            {
+                "name": "Wychwood District Council",
+                "returning_officer": "Grace Okafor",
+                "address": "Council Offices\n 1 High Street \nWychwood",
+            },
+            "alice@wychwood.gov.uk",
+        )
+    with team.session() as s:
+        details = council_details(s)
+        assert (
+            details["returning_officer"] == "Grace Okafor" and council_name(s) == "Wychwood District Council"
+        )
+        assert details["address"] == "Council Offices\n1 High Street\nWychwood"  # an address keeps its lines
+        assert details["email"] == staffing_rules().council.email  # not saved: the configuration's
+        with pytest.raises(PollflowError, match="must start https://"):
+            save_council(s, {"name": "W", "public_url": "javascript:alert(1)"}, "alice@wychwood.gov.uk")
