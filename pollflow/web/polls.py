@@ -227,3 +227,34 @@ def poll_page(
 
 def register(app: FastAPI) -> None:
     app.include_router(router)
+
+
+@router.get("/polls/{poll_id}/staffing")
+def staffing(request: Request, poll_id: Id, viewer=need("view")) -> Response:
+    """Staffing at a glance: need, filled and unfilled per station, the reserve list, training.
+    Names of staff only for those who may see staff's contact details."""
+    from store.staff import StaffingError
+    from store.staff.config import staffing_rules
+    from store.staff.report import report
+
+    with session_scope() as session:
+        poll = session.get(Poll, poll_id)
+        if poll is None:
+            raise HTTPException(404)
+        try:
+            data = report(session, poll, staffing_rules())
+        except StaffingError as exc:
+            data, why = None, str(exc)
+        else:
+            why = None
+            for key in ("recruitment_closes", "training_deadline"):  # as officers read dates
+                data[key] = dt.date.fromisoformat(data[key][:10])
+        return page(
+            request,
+            "poll_staffing.html.j2",
+            title=f"Staffing: {poll.title}",
+            poll=poll,
+            data=data,
+            why=why,
+            show_names=viewer.can("see_staff_contacts"),
+        )

@@ -27,6 +27,7 @@ ROUTES = [
     ),
     ("GET", "/polls", "view", None),
     ("GET", "/polls/{poll}", "view", None),
+    ("GET", "/polls/{poll}/staffing", "view", None),
     ("GET", "/polls/new", "plan", None),
     ("POST", "/polls/new", "plan", {"election_ids": ""}),
     ("GET", "/signoff", "proof", None),
