@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from store.audit import record
-from store.models import SIGNOFF_ROLES, Person, Poll, WorkDependency, WorkItem, WorkStatus, utcnow
+from store.models import SIGNOFF_ROLES, AuditEntry, Person, Poll, WorkDependency, WorkItem, WorkStatus, utcnow
 from store.people import find_person, roles_of
 from store.queries import find_work_item
 from timetables.errors import PollflowError
@@ -96,18 +96,19 @@ def open_dependents(session: Session, item: WorkItem) -> list[WorkItem]:
     )
 
 
-def reassign(session: Session, item: WorkItem, to_email: str, actor: str) -> bool:
-    """Give open work to someone else (replanning keeps them); whether anything changed."""
+def reassign(session: Session, item: WorkItem, to_email: str, actor: str) -> AuditEntry | None:
+    """Give open work to someone else (replanning keeps them); the audit entry, or None if they
+    held it already."""
     person = find_person(session, to_email)
     if not person.active:
         raise WorkError(f"{person.email} is no longer active: choose someone in the team")
     if item.status != WorkStatus.OPEN:
         raise WorkError(f"{item.key} is {item.status}: only open work is reassigned")
     if item.owner_id == person.id:
-        return False
+        return None
     before = session.get(Person, item.owner_id) if item.owner_id else None
     item.owner_id = person.id
-    record(
+    entry = record(
         session,
         actor,
         "reassigned",
@@ -115,7 +116,8 @@ def reassign(session: Session, item: WorkItem, to_email: str, actor: str) -> boo
         subject=item.key,
         details={"work_item_id": item.id, "from": before.email if before else None, "to": person.email},
     )
-    return True
+    session.flush()
+    return entry
 
 
 COMMENT_LIMIT = 2000

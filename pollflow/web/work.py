@@ -163,10 +163,15 @@ async def complete(request: Request, item_id: Id, viewer=need("complete")) -> Re
 @router.post("/work/{item_id}/reassign")
 async def reassign(request: Request, item_id: Id, viewer=need("assign")) -> Response:
     from store.work import reassign as give
+    from tasks.messaging.changes import reassigned_message
 
     form = await form_of(request, viewer)
     with session_scope() as session, acting_as(viewer.actor()):
-        changed = give(session, _item(session, item_id), form.get("owner", ""), viewer.email)
+        item = _item(session, item_id)
+        entry = give(session, item, form.get("owner", ""), viewer.email)
+        if entry is not None:  # the new owner hears of it, with the link
+            reassigned_message(session, item, session.get(Person, viewer.person_id), entry.id)
+        changed = entry is not None
     return RedirectResponse(f"/work/{item_id}?notice={'reassigned' if changed else 'unchanged'}", 303)
 
 

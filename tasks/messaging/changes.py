@@ -72,3 +72,26 @@ def unblocked_messages(session: Session, done: WorkItem, by: Person) -> int:
             )
         )
     return enqueue(session, messages)
+
+
+def reassigned_message(session: Session, item: WorkItem, by: Person, audit_id: int) -> int:
+    """Tell the new owner of work someone gave them (once per reassignment)."""
+    ctx = Context(session)
+    owner = ctx.person(item.owner_id)
+    if owner is None or owner.id == by.id:
+        return 0  # taking work on yourself needs no email
+    poll = ctx.poll(item.poll_id)
+    rendered = render("reassigned", person=owner, poll=poll, item=ctx.item(item), by=by.name)
+    return enqueue(
+        session,
+        [
+            message(
+                f"reassigned:{item.id}:{audit_id}",
+                "reassigned",
+                rendered,
+                to=owner,
+                poll_id=poll.id,
+                work_item_id=item.id,
+            )
+        ],
+    )
