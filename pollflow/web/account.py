@@ -23,8 +23,11 @@ from timetables.errors import PollflowError
 def _page(request, viewer, session, status=200, **context) -> Response:
     from store.identity.tokens import tokens_of
 
+    from store.identity.roles import all_roles
+
     person = session.get(Person, viewer.person_id)
     context.setdefault("errors", {})
+    context["role_names"] = [r.name for r in all_roles(session) if r.key in viewer.roles]
     context.setdefault("secret", None)
     return page(
         request,

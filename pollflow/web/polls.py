@@ -3,7 +3,7 @@ across, work grouped by the role that owns it) with red, amber and green status,
 owner and by area, and readiness counts.
 
 GET /polls            every poll planned, with its readiness
-GET /polls/{id}       one poll (?owner=EMAIL&area=ROLE to filter the timeline)
+GET /polls/{id}       one poll (?owner=PERSON_ID&area=ROLE to filter the timeline: no email in a URL)
 """
 
 from __future__ import annotations
@@ -185,14 +185,14 @@ def poll_page(
             (people[pid] for pid in {i.owner_id for i, _, _ in rows if i.owner_id}), key=lambda p: p.name
         )
         areas = sorted({i.owner_role for i, _, _ in rows}, key=lambda r: roles.get(r, r))
-        if owner and owner not in {p.email for p in owners}:
+        if owner and owner not in {str(p.id) for p in owners}:
             owner = ""
         if area and area not in areas:
             area = ""
         shown = [
             r
             for r in rows
-            if (not owner or (r[0].owner_id and people[r[0].owner_id].email == owner))
+            if (not owner or str(r[0].owner_id) == owner)
             and (not area or r[0].owner_role == area)
         ]
         weeks = _weeks(rows, poll) if rows else []

@@ -52,6 +52,7 @@ def environment() -> Environment:
     )
     env.filters["when"] = when
     env.filters["day"] = day
+    env.filters["sentence"] = sentence
     return env
 
 
