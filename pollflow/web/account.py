@@ -21,9 +21,8 @@ from timetables.errors import PollflowError
 
 
 def _page(request, viewer, session, status=200, **context) -> Response:
-    from store.identity.tokens import tokens_of
-
     from store.identity.roles import all_roles
+    from store.identity.tokens import tokens_of
 
     person = session.get(Person, viewer.person_id)
     context.setdefault("errors", {})

@@ -192,8 +192,7 @@ def poll_page(
         shown = [
             r
             for r in rows
-            if (not owner or str(r[0].owner_id) == owner)
-            and (not area or r[0].owner_role == area)
+            if (not owner or str(r[0].owner_id) == owner) and (not area or r[0].owner_role == area)
         ]
         weeks = _weeks(rows, poll) if rows else []
         grid: dict[str, dict[dt.date, list]] = {}
