@@ -200,9 +200,22 @@ def poll_page(
             day = local(item.due_at).date()
             monday = day - dt.timedelta(days=day.weekday())
             grid.setdefault(item.owner_role, {}).setdefault(monday, []).append((item, status))
+        from store.models import CanvassReport
+        from tasks.canvass.messages import report_url
+
+        # A registration year's weekly canvass reports, each behind a fresh signed link.
+        reports = [
+            (r.week, r.report_date, report_url(poll.key, r.week))
+            for r in session.scalars(
+                select(CanvassReport)
+                .where(CanvassReport.poll_id == poll.id)
+                .order_by(CanvassReport.week.desc())
+            ).all()
+        ]
         return page(
             request,
             "poll.html.j2",
+            canvass_reports=reports,
             title=poll.title,
             poll=poll,
             events=queries.timetable(session, poll),

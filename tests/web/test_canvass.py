@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlmodel import select
 
 from store.canvass import imports as canvass_import
 from store.canvass import progress as canvass_progress
+from store.models import Poll
 from tests.support.helpers import london, plan, seed_people
+from tests.support.identity import seed_account
+from tests.support.workspace import Client
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "canvass"
 D = dt.date.fromisoformat
@@ -72,3 +76,18 @@ def test_links_that_cannot_be_used(weekly, web_server, monkeypatch):
     other_week = report_token("canvass.2027", "2027-W30")
     assert requests.get(f"{base}/{other_week}/chart.png", timeout=10).status_code == 404
     assert requests.get(f"{base}/{report_token('canvass.2031', weekly.week)}", timeout=10).status_code == 404
+
+
+def test_the_registration_years_page_in_the_workspace_links_each_weekly_report(
+    weekly, sqlite_store, web_server
+):
+    with sqlite_store.session() as s:
+        seed_account(s, "dan@wychwood.gov.uk", "Dan Registration", ["electoral-registration-officer"])
+        poll = s.exec(select(Poll).where(Poll.key == "canvass.2027")).one()
+    dan = Client(web_server)
+    assert dan.sign_in("dan@wychwood.gov.uk").status_code == 303
+    page = dan.get(f"/polls/{poll.id}")
+    assert page.status_code == 200 and "Canvass reports" in page.text
+    link = page.text.split('href="')[1:]
+    report = next(h.split('"')[0] for h in link if "/canvass/report/" in h)
+    assert requests.get(report, timeout=10).status_code == 200
