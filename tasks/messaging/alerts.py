@@ -182,8 +182,10 @@ def _overdue(
 
 
 def _missed(ctx: Context, missed: list[WorkItem], result: ScanResult) -> list[OutgoingMessage]:
-    """Missed statutory deadlines: escalated once per due date, and written to the audit trail."""
-    messages = []
+    """Missed statutory deadlines: each item written to the audit trail and announced, and the
+    escalation sent once per statutory event (not per piece of work under it: the proof, approval
+    and publication of one notice are one missed deadline), listing what is still open under it."""
+    by_event: dict[tuple, list[WorkItem]] = {}
     for item in missed:
         poll = ctx.poll(item.poll_id)
         payload = _event_payload(ctx, poll, item, "missed")
@@ -202,8 +204,31 @@ def _missed(ctx: Context, missed: list[WorkItem], result: ScanResult) -> list[Ou
         )
         result.missed += 1
         result.missed_events.append(payload)
-        messages.extend(missed_messages(ctx, poll, item, ctx.item(item)))
+        event = ctx.event(item)
+        by_event.setdefault((poll.id, event.key, event.scope, stamp(event.due_at)), []).append(item)
+    messages = []
+    for (poll_id, event_key, scope, _), items in by_event.items():
+        still_open = _open_under(ctx, poll_id, event_key, scope, items)
+        messages.extend(missed_messages(ctx, ctx.poll(poll_id), items[0], [ctx.item(i) for i in still_open]))
     return messages
+
+
+def _open_under(
+    ctx: Context, poll_id: int, event_key: str, scope: str, missed: list[WorkItem]
+) -> list[WorkItem]:
+    """The missed work first, then any other open work that delivers the same statutory event."""
+    others = ctx.session.scalars(
+        select(WorkItem)
+        .where(
+            WorkItem.poll_id == poll_id, WorkItem.event_key == event_key, WorkItem.status == WorkStatus.OPEN
+        )
+        .order_by(WorkItem.due_at, WorkItem.id)
+    ).all()
+    seen = {i.id for i in missed}
+    same = [
+        i for i in others if i.id not in seen and (ctx.event(i) is not None and ctx.event(i).scope == scope)
+    ]
+    return [*missed, *same]
 
 
 def _missed_since_overdue(ctx: Context, as_of: dt.datetime, handled: set[int]) -> list[WorkItem]:
@@ -254,14 +279,17 @@ def _missed_since_overdue(ctx: Context, as_of: dt.datetime, handled: set[int]) -
     return [i for i in candidates if (i.poll_id, i.key, stamp(i.due_at)) not in raised]
 
 
-def missed_messages(ctx: Context, poll: Poll, item: WorkItem, details: dict) -> list[OutgoingMessage]:
-    """To the manager and the Returning Officer (and deputies), and the team's webhook."""
-    due = stamp(item.due_at)
+def missed_messages(ctx: Context, poll: Poll, item: WorkItem, open_work: list[dict]) -> list[OutgoingMessage]:
+    """To the manager and the Returning Officer (and deputies), and the team's webhook: once per
+    statutory event and deadline, whichever of its work items a check finds first."""
+    event = ctx.event(item)
+    ident = f"{poll.id}:{event.key}:{event.scope}:{stamp(event.due_at)}" if event else f"{item.id}"
+    details = open_work[0]
     out = [
         message(
-            f"missed:{item.id}:{due}:{person.id}",
+            f"missed:{ident}:{person.id}",
             "missed",
-            render("missed", person=person, poll=poll, item=details),
+            render("missed", person=person, poll=poll, item=details, open_work=open_work),
             to=person,
             poll_id=poll.id,
             work_item_id=item.id,
@@ -271,9 +299,15 @@ def missed_messages(ctx: Context, poll: Poll, item: WorkItem, details: dict) -> 
     if settings.load().webhook_url:
         out.append(
             message(
-                f"missed:{item.id}:{due}:webhook",
+                f"missed:{ident}:webhook",
                 "missed",
-                render("missed", person={"name": "team", "email": ""}, poll=poll, item=details),
+                render(
+                    "missed",
+                    person={"name": "team", "email": ""},
+                    poll=poll,
+                    item=details,
+                    open_work=open_work,
+                ),
                 recipient="webhook",
                 channel="webhook",
                 poll_id=poll.id,

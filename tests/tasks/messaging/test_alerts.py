@@ -2,6 +2,8 @@
 overdue alerts once per due date, missed statutory deadlines escalated, unassigned work to the
 managers, the morning digest, moved deadlines and unblocked work."""
 
+import datetime as dt
+
 import jinja2
 import pytest
 from sqlalchemy import select
@@ -387,3 +389,44 @@ def test_at_a_combined_poll_each_elections_missed_deadline_is_its_own(store):
         assert sorted(n.recipient for n in agents) == [ALICE, CAROL]
         assert "Deadline: Notice of election agents' names and offices" in agents[0].body
         assert_clean(s)
+
+
+def test_a_missed_statutory_deadline_is_one_escalation_however_much_work_serves_it(planned):
+    """The notice of election's proof-check, approval and publication are one missed deadline: the
+    Returning Officer and the manager each get one email listing all the open work under it."""
+    with planned.session() as s:
+        notice = s.scalars(select(WorkItem).where(WorkItem.key == "publish_notice_of_election")).one()
+        bob = s.scalars(select(Person).where(Person.email == BOB)).one()
+        for key, title, hours in (
+            ("proof_notice", "Proof-check the notice of election", 30),
+            ("approve_notice", "Approve the notice of election", 26),
+        ):
+            s.add(
+                WorkItem(
+                    poll_id=notice.poll_id,
+                    key=key,
+                    title=title,
+                    owner_role="electoral-services-officer",
+                    owner_id=bob.id,
+                    due_at=notice.due_at - dt.timedelta(hours=hours),
+                    anchor="poll",
+                    event_key="notice_of_election",
+                    source="documents",
+                )
+            )
+    with planned.session() as s:
+        night = alerts.scan(s, london("2027-04-01T00:30"))
+        assert night.missed == 3  # each piece of work is recorded and announced as missed...
+        missed = notes(s, "missed")
+        assert sorted(n.recipient for n in missed) == [ALICE, CAROL]  # ...but each person is told once
+        body = missed[0].body
+        for title in (
+            "Proof-check the notice of election",
+            "Approve the notice of election",
+            "Publish the notice of election",
+        ):
+            assert f"Work: {title}" in body
+        assert body.count("/work/") == 3 and "\n\n\n" not in body
+    with planned.session() as s:
+        alerts.scan(s, london("2027-04-01T09:00"))
+        assert len(notes(s, "missed")) == 2  # a later check adds no escalation for the same deadline
