@@ -223,12 +223,23 @@ def done(
 @app.command()
 def check(
     as_of: Annotated[str | None, typer.Option(help="check as if it were this time")] = None,
+    simulate: Annotated[
+        bool, typer.Option(help="with a future --as-of: act as if it were then (a rehearsal store only)")
+    ] = False,
 ) -> None:
-    """Queue due reminders, overdue and missed-deadline alerts (each once), and deliver them."""
+    """Queue due reminders, overdue and missed-deadline alerts (each once), and deliver them.
+
+    A future --as-of only shows what would be sent, and changes nothing: acting on it would mark
+    reminders as sent that are not yet due. --simulate acts all the same, for rehearsals."""
     from pollflow.runtime import run_flow
+    from timetables.clock import now
 
     out = console()
-    summary = run_flow("check_deadlines:check_deadlines", out, as_of=parse_moment(as_of) if as_of else None)
+    moment = parse_moment(as_of) if as_of else None
+    if moment is not None and moment > now() and not simulate:
+        _preview(out, moment)
+        return
+    summary = run_flow("check_deadlines:check_deadlines", out, as_of=moment)
     delivery = summary.get("delivery", {})
     out.print(
         f"Reminders {summary['reminders']}, overdue {summary['overdue']}, missed statutory "
@@ -238,6 +249,25 @@ def check(
     )
     for error in delivery.get("errors", [])[:5]:
         out.print(f"[yellow]delivery:[/yellow] {error}")
+
+
+def _preview(out, moment: dt.datetime) -> None:
+    """What a check at ``moment`` would queue, worked out in a transaction that is rolled back."""
+    from sqlmodel import Session
+
+    from store.db import get_engine
+    from tasks.messaging.alerts import scan
+    from timetables.clock import local
+
+    with Session(get_engine()) as session:
+        result = scan(session, moment)
+        session.rollback()  # nothing is kept: not the messages, the alerts' marks or the audit
+    out.print(
+        f"As at {local(moment):%a %d %b %Y %H:%M} a check would queue {result.queued} messages "
+        f"(reminders {result.reminders}, overdue {result.overdue}, missed statutory deadlines "
+        f"{result.missed}). Nothing was sent or changed: that time is still to come "
+        "(--simulate acts as if it were then, for a rehearsal store)."
+    )
 
 
 @app.command()

@@ -110,10 +110,15 @@ def test_done_records_who_and_when_and_refuses_what_it_must(planned, capsys):
 
 
 def test_check_delivers_each_message_once(planned, smtp, capsys):
+    # A future time only shows what would be sent, and changes nothing.
     code, out, _ = run(capsys, "check", "--as-of", "2027-03-16T09:30")
+    assert code == 0 and "a check would queue 3 messages" in out and "Nothing was sent or changed" in out
+    code, out, _ = run(capsys, "outbox")
+    assert "sent 3" not in out
+    code, out, _ = run(capsys, "check", "--as-of", "2027-03-16T09:30", "--simulate")
     assert code == 0 and "Reminders 2, overdue 1" in out
     smtp.wait_for(3)
-    code, out, _ = run(capsys, "check", "--as-of", "2027-03-16T09:30")
+    code, out, _ = run(capsys, "check", "--as-of", "2027-03-16T09:30", "--simulate")
     assert "0 new messages; sent 0" in out
     assert len(smtp.messages) == 3
     _, out, _ = run(capsys, "outbox")
