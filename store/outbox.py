@@ -28,7 +28,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
+from store.audit import record
 from store.models import Notification, NotificationStatus, Person, utcnow
+from timetables.errors import PollflowError
 
 # Temporary failures are retried after 1, 2, 4 ... minutes, at most an hour apart.
 BACKOFF_START = dt.timedelta(minutes=1)
@@ -231,6 +233,32 @@ def mark_retry(session: Session, message: Notification, error: str, now: dt.date
 def mark_failed(session: Session, message: Notification, error: str) -> bool:
     """Record a message as never going to be delivered; False if another sender had taken it over."""
     return _record(session, message, status=NotificationStatus.FAILED, claimed_until=None, last_error=error)
+
+
+def retry_failed(session: Session, ids: list[int] | None, actor: str) -> int:
+    """Put failed messages (these, or every one) back in the queue, due now; how many. Their dedupe
+    keys are unchanged, so none is queued twice; a message that was sent stays sent. Each gets one
+    more delivery attempt (its attempt count is kept: it fences off a sender that lost its lease,
+    and tells the Notify channel to look for an earlier send before sending again)."""
+    query = select(Notification).where(Notification.status == NotificationStatus.FAILED)
+    if ids:
+        found = session.scalars(select(Notification).where(Notification.id.in_(ids))).all()
+        missing = sorted(set(ids) - {n.id for n in found})
+        if missing:
+            raise PollflowError(
+                f"no message {', '.join(map(str, missing))} in the outbox: `pollflow outbox` lists them"
+            )
+        not_failed = [f"{n.id} ({n.status})" for n in found if n.status != NotificationStatus.FAILED]
+        if not_failed:
+            raise PollflowError(f"only failed messages are queued again, not {', '.join(not_failed)}")
+        query = query.where(Notification.id.in_(ids))
+    rows = session.scalars(query).all()
+    now = utcnow()
+    for n in rows:
+        n.status, n.next_attempt_at, n.claimed_until = NotificationStatus.QUEUED, now, None
+    if rows:
+        record(session, actor, "messages queued again", details={"ids": [n.id for n in rows][:500]})
+    return len(rows)
 
 
 def counts(session: Session) -> dict[str, int]:

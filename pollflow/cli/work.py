@@ -403,12 +403,20 @@ def db_upgrade() -> None:
     console().print(f"Store at {url.split('@')[-1]} is at schema {revision}.")
 
 
-@app.command()
+outbox_app = typer.Typer(help="Messages pollflow has queued or sent, and why any failed.")
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.callback(invoke_without_command=True)
 def outbox(
+    context: typer.Context,
     status: Annotated[str | None, typer.Option(help="queued, sending, sent or failed")] = None,
     limit: Annotated[int, typer.Option(help="how many to list")] = 50,
 ) -> None:
-    """Messages pollflow has queued or sent, and why any failed."""
+    """Messages pollflow has queued or sent, and why any failed (`pollflow outbox retry` sends
+    failed ones again)."""
+    if context.invoked_subcommand is not None:
+        return
     from rich.table import Table
     from sqlalchemy import select
 
@@ -436,6 +444,25 @@ def outbox(
                 n.last_error or "",
             )
     console().print(table)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    message_id: Annotated[
+        list[int] | None, typer.Argument(help="the failed messages (default: every one)")
+    ] = None,
+) -> None:
+    """Queue failed messages again (after an outage, or once an address is corrected): the next
+    delivery sends them, each once."""
+    from store.outbox import retry_failed
+
+    who = actor(None, "outbox retry")
+    with store_session() as session:
+        requeued = retry_failed(session, message_id or None, who)
+    console().print(
+        f"Queued again: {requeued} failed message{'s' if requeued != 1 else ''}; `pollflow check` "
+        "(or the next scheduled run) delivers them."
+    )
 
 
 @app.command()

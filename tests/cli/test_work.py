@@ -123,6 +123,10 @@ def test_check_delivers_each_message_once(planned, smtp, capsys):
     assert len(smtp.messages) == 3
     _, out, _ = run(capsys, "outbox")
     assert "sent 3" in out
+    code, out, _ = run(capsys, "outbox", "retry")
+    assert code == 0 and "Queued again: 0 failed messages" in out
+    code, _, err = run(capsys, "outbox", "retry", "424242")
+    assert code == 2 and "no message 424242 in the outbox" in err
 
 
 def test_replan_moves_polling_day_and_keeps_overrides(planned, capsys):

@@ -24,12 +24,13 @@ from sqlmodel import Session
 
 from store import outbox
 from store.models import Notification, Person, utcnow
-from store.outbox import OutgoingMessage
+from store.outbox import OutgoingMessage, retry_failed
 from tasks.messaging.channels import NotifyChannel, message_id
 from tasks.messaging.delivery import deliver
 from tests.support import fakes
 from tests.support.fakes import SmtpServer, free_port
 from timetables import settings
+from timetables.errors import PollflowError
 
 ROOT = Path(__file__).resolve().parents[3]
 LEASE = dt.timedelta(minutes=5)
@@ -519,3 +520,27 @@ def test_sender_killed_mid_message_is_taken_over_once_its_lease_runs_out(store, 
     got = rows(store)
     assert {(got[f"m:{i}"].status, got[f"m:{i}"].attempts) for i in range(6)} == {("sent", 1)}
     assert {(got[f"m:{i}"].status, got[f"m:{i}"].attempts) for i in range(6, 30)} == {("sent", 2)}
+
+
+def test_a_failed_message_queued_again_is_delivered_once(store, smtp):
+    items = messages(3)
+    smtp.reject.add("officer1@wychwood.gov.uk")
+    queue(store, items)
+    assert run(store).failed == 1
+    smtp.reject.clear()  # the address is put right
+    with store.session() as s:
+        failed = rows(store)["m:1"]
+        sent = rows(store)["m:0"]
+        with pytest.raises(
+            PollflowError, match=rf"only failed messages are queued again, not {sent.id} \(sent\)"
+        ):
+            retry_failed(s, [sent.id], "tests")
+        with pytest.raises(PollflowError, match="no message 999999 in the outbox"):
+            retry_failed(s, [999999], "tests")
+    with store.session() as s:
+        assert retry_failed(s, [failed.id], "tests") == 1
+    report = run(store)
+    assert (report.sent, report.failed) == (1, 0)
+    assert received(smtp) == expected(items)  # each exactly once, the corrected one included
+    with store.session() as s:
+        assert retry_failed(s, None, "tests") == 0  # nothing is failed now: nothing to do
