@@ -33,7 +33,8 @@ def start_prefect_server(console: Console, host: str, port: int) -> tuple[subpro
         [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)],
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
-        env=dict(os.environ),
+        # The UI in the browser calls the API where this server is, not Prefect's default 4200.
+        env={"PREFECT_UI_API_URL": url, "PREFECT_UI_URL": f"http://{host}:{port}", **os.environ},
     )
     with console.status(f"Starting Prefect's server at {url} (log: {log})..."):
         deadline = time.monotonic() + 180

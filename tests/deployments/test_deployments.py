@@ -146,6 +146,9 @@ def test_pollflow_serve_reacts_to_events(sqlite_store, smtp, tmp_path):
         server_file = Path(os.environ["POLLFLOW_HOME"]) / "prefect-server.json"
         wait_until(server_file.exists, 180, "Prefect's server")
         assert json.loads(server_file.read_text())["api_url"] == api
+        # The Prefect UI (the audit dashboard) calls this server's API, not the default port's.
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/ui-settings", timeout=5).ok, 60, "the UI")
+        assert requests.get(f"http://127.0.0.1:{port}/ui-settings", timeout=5).json()["api_url"] == api
 
         def served():
             response = requests.post(f"{api}/deployments/filter", json={"limit": 50, "offset": 0}, timeout=5)
