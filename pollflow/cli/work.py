@@ -470,10 +470,12 @@ def web(
     host: Annotated[str, typer.Option(help="where to listen")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="the port")] = 8080,
 ) -> None:
-    """Serve calendar feeds and the pages people reach through signed links."""
-    from pollflow.web import serve
+    """Serve the team's workspace, calendar feeds and the pages people reach through signed links."""
+    from pollflow.web import STATIC, serve
 
     console().print(
         f"pollflow web on http://{host}:{port} (set POLLFLOW_PUBLIC_URL to the address people use)"
     )
+    if not (STATIC / "workspace.css").exists():
+        console().print("[yellow]warning:[/yellow] the workspace's styles are not built: run `make assets`")
     serve(host, port)
