@@ -175,9 +175,19 @@ def serve(
 
 # Each group of commands lives in its own module of this package; importing it registers its
 # commands on ``app``. The list is explicit (tests/test_registries.py checks it is complete).
-from pollflow.cli import canvass, documents, recruitment, staff, stations, training, users, work  # noqa: E402
+from pollflow.cli import (  # noqa: E402
+    canvass,
+    documents,
+    outbox,
+    recruitment,
+    staff,
+    stations,
+    training,
+    users,
+    work,
+)
 
-COMMAND_MODULES = (canvass, documents, recruitment, staff, stations, training, users, work)
+COMMAND_MODULES = (canvass, documents, outbox, recruitment, staff, stations, training, users, work)
 
 
 def main(argv: list[str] | None = None) -> int:
