@@ -7,7 +7,6 @@ audit, ics) import neither Prefect nor the database layer they do not need, so t
 
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import Annotated
 
@@ -196,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         # Until a command proves who is acting (options.actor), the machine's shell is.
-        with acting_as(Actor(f"local-shell:{getpass.getuser()}", "local-shell", "cli")):
+        with acting_as(Actor.shell()):
             command.main(args=args or ["--help"], prog_name="pollflow", standalone_mode=False)
         return 0
     except typer.Exit as exc:

@@ -48,8 +48,6 @@ def actor(
     which). A token's person must hold ``permission`` through one of their roles. The Actor is
     set for the rest of the command; store.audit records it on every entry.
     """
-    import getpass
-
     from store.identity.acting import Actor, prove
 
     given = (by or "").strip().lower()
@@ -67,15 +65,15 @@ def actor(
                 f"--by {given} is not who POLLFLOW_TOKEN belongs to ({person.email}): "
                 "leave --by out, or use that person's own token"
             )
-        prove(Actor(person.email, "token", "cli", person.id, person.email))
+        prove(Actor.of(person, "token", "cli"))
         return person.email
     if given:
         raise PollflowError(f"--by is not believed without a token: {TOKEN_HELP}")
     if named:
         raise PollflowError(f"{named} must be recorded as a named person: {TOKEN_HELP}")
-    label = f"local-shell:{getpass.getuser()}"
-    prove(Actor(label, "local-shell", "cli"))
-    return label if default == "cli" else f"{label} ({default})"
+    shell = Actor.shell()
+    prove(shell)
+    return shell.label if default == "cli" else f"{shell.label} ({default})"
 
 
 def parse_date(text: str | None, option: str) -> dt.date | None:

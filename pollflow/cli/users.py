@@ -87,23 +87,22 @@ def list_users() -> None:
     from rich.table import Table
     from sqlmodel import select
 
-    from store.identity.credentials import account_of
-    from store.models import Person
+    from store.models import Account, Person
     from store.people import roles_of
 
     table = Table("email", "name", "roles", "password", "SSO", "active")
     with store_session() as session:
+        accounts = {a.person_id: a for a in session.exec(select(Account)).all()}
         for person in session.exec(select(Person).order_by(Person.email)).all():
-            account = account_of(session, person)
+            account = accounts.get(person.id)
             table.add_row(
                 person.email,
                 person.name,
                 ", ".join(sorted(roles_of(session, person))),
-                "yes" if account.password_hash else "",
-                "linked" if account.sso_subject else "",
+                "yes" if account and account.password_hash else "",
+                "linked" if account and account.sso_subject else "",
                 "yes" if person.active else "no",
             )
-        session.rollback()  # listing writes nothing (account_of makes a row where none is)
     console().print(table)
 
 

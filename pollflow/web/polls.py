@@ -17,11 +17,13 @@ from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from pollflow.web.render import page
-from pollflow.web.session import Id, need
+from pollflow.web.render import page, sentence
+from pollflow.web.session import Id, form_of, need
 from store.db import session_scope
-from store.models import Person, Poll, Role, WorkDependency, WorkItem, WorkStatus
+from store.identity.acting import acting_as
+from store.models import CanvassReport, Person, Poll, Role, WorkDependency, WorkItem, WorkStatus
 from timetables.clock import local, now
+from timetables.errors import PollflowError
 
 SOON = dt.timedelta(days=7)
 
@@ -121,11 +123,8 @@ def plan_page(request: Request, viewer=need("plan")) -> Response:
 async def plan(request: Request, viewer=need("plan")) -> Response:
     """Plan a poll from its election ids: the timetable, the work with owners, the reminders.
     Planning the same poll again changes nothing (the store is synced, not appended to)."""
-    from pollflow.web.session import form_of
-    from store.identity.acting import acting_as
     from tasks import planning
     from tasks.canvass.reports import after_plan
-    from timetables.errors import PollflowError
 
     form = await form_of(request, viewer)
     ids = [
@@ -153,7 +152,7 @@ async def plan(request: Request, viewer=need("plan")) -> Response:
         try:
             saved = await run_in_threadpool(run)
         except PollflowError as exc:
-            errors["election_ids"] = str(exc)[:1].upper() + str(exc)[1:]
+            errors["election_ids"] = sentence(str(exc))
     if errors:
         return page(
             request,
@@ -200,7 +199,6 @@ def poll_page(
             day = local(item.due_at).date()
             monday = day - dt.timedelta(days=day.weekday())
             grid.setdefault(item.owner_role, {}).setdefault(monday, []).append((item, status))
-        from store.models import CanvassReport
         from tasks.canvass.messages import report_url
 
         # A registration year's weekly canvass reports, each behind a fresh signed link.

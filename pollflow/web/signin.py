@@ -33,6 +33,7 @@ from pollflow.web.session import (
     safe_next,
     set_session_cookie,
 )
+from store.audit import record
 from store.db import session_scope
 from store.identity.acting import Actor, acting_as
 from timetables import settings
@@ -65,9 +66,7 @@ def _form_page(request: Request, template: str, status: int = 200, **context) ->
 def _signed_in(request: Request, person, method: str, next_path: str) -> Response:
     from store.identity import sessions
 
-    with session_scope() as session, acting_as(Actor(person.email, method, "web", person.id, person.email)):
-        from store.audit import record
-
+    with session_scope() as session, acting_as(Actor.of(person, method, "web")):
         _, secret = sessions.start(session, person, method)
         record(session, person.email, "signed in", details={"method": method})
     response = RedirectResponse(safe_next(next_path), 303)
@@ -194,8 +193,6 @@ async def sign_out(request: Request) -> Response:
     if viewer is not None:
         await form_of(request, viewer)
         with session_scope() as session, acting_as(viewer.actor()):
-            from store.audit import record
-
             sessions.end(session, viewer.secret)
             record(session, viewer.email, "signed out")
     request.state.viewer = None
@@ -211,8 +208,6 @@ async def sign_out_everywhere(request: Request, viewer=need(None)) -> Response:
 
     await form_of(request, viewer)
     with session_scope() as session, acting_as(viewer.actor()):
-        from store.audit import record
-
         everywhere(session, session.get(Person, viewer.person_id))
         record(session, viewer.email, "signed out everywhere")
     request.state.viewer = None
@@ -257,6 +252,19 @@ async def forgot(request: Request) -> Response:
 PURPOSES = ("invitation", "reset")
 
 
+def _unusable(request: Request, exc: Exception) -> Response:
+    """A link that is forged, used already or expired: 410, saying which and what to do."""
+    return page(
+        request,
+        "error.html.j2",
+        status=410,
+        title="This link cannot be used",
+        advice=str(exc),
+        detail=None,
+        viewer=None,
+    )
+
+
 def _purpose(purpose: str) -> str:
     if purpose not in PURPOSES:
         raise HTTPException(404)
@@ -273,15 +281,7 @@ def link_page(request: Request, purpose: str, token: str) -> Response:
         try:
             _, person = open_link(session, token)
         except SignInError as exc:
-            return page(
-                request,
-                "error.html.j2",
-                status=410,
-                title="This link cannot be used",
-                advice=str(exc),
-                detail=None,
-                viewer=None,
-            )
+            return _unusable(request, exc)
         name, email = person.name, person.email
     return _form_page(
         request, "set_password.html.j2", purpose=purpose, token=token, name=name, email=email, errors={}
@@ -298,27 +298,17 @@ async def link_set(request: Request, purpose: str, token: str) -> Response:
     password, again = form.get("password", ""), form.get("confirm", "")
     with session_scope() as session:
         try:
-            _, person = open_link(session, token)
+            link, person = open_link(session, token)
         except SignInError as exc:
-            return page(
-                request,
-                "error.html.j2",
-                status=410,
-                title="This link cannot be used",
-                advice=str(exc),
-                detail=None,
-                viewer=None,
-            )
+            return _unusable(request, exc)
         errors = {}
         if password != again:
             errors["confirm"] = "The two passwords are not the same"
         else:
             try:
-                with acting_as(Actor(person.email, "password", "web", person.id, person.email)):
+                with acting_as(Actor.of(person, "password", "web")):
                     use_link(session, token, password)
-                    from store.audit import record
-
-                    record(session, person.email, "password set", details={"by": purpose})
+                    record(session, person.email, "password set", details={"by": link.purpose})
             except SignInError as exc:
                 errors["password"] = sentence(str(exc))
         if errors:

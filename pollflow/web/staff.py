@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from pollflow.web.render import sentence
 from templates import WEB_DIR
 from timetables.errors import PollflowError
 
@@ -67,10 +68,6 @@ def _gone(message: str, status: int) -> HTMLResponse:
     return _page("Link not valid", "gone.html.j2", status, message=message)
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _resolve(session, token: str):
     from tasks.staffing import resolve
 
@@ -110,7 +107,7 @@ def _view(token: str, notice: str | None = None, error: str | None = None, statu
                 {
                     "value": day.isoformat(),
                     "label": long_date(day),
-                    "what": _capital(staffing.duty_text([r for r in roles if r in member.roles])),
+                    "what": sentence(staffing.duty_text([r for r in roles if r in member.roles])),
                     "checked": day.isoformat() in chosen or rec.status == "invited",
                 }
                 for day, roles in sorted(staff_recruitment.duty_days(session, poll).items())

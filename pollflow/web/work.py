@@ -23,6 +23,7 @@ from pollflow.web.render import page
 from pollflow.web.session import Id, form_of, need
 from store.db import session_scope
 from store.identity.acting import acting_as
+from store.identity.roles import may_complete
 from store.models import SIGNOFF_ROLES, AuditEntry, Person, Poll, TimetableEvent, WorkItem, WorkStatus
 from timetables.clock import now
 
@@ -109,7 +110,6 @@ def work_item(request: Request, item_id: Id, notice: str | None = None, viewer=n
             .limit(100)
         ).all()
         people = session.scalars(select(Person).where(Person.active).order_by(Person.name)).all()
-        mine = owner is not None and owner.id == viewer.person_id
         return page(
             request,
             "work_item.html.j2",
@@ -124,7 +124,7 @@ def work_item(request: Request, item_id: Id, notice: str | None = None, viewer=n
             history=history,
             people=people,
             may_complete=item.status == WorkStatus.OPEN
-            and (viewer.can("complete_others") or (mine and viewer.can("complete")))
+            and may_complete(viewer.permissions, viewer.person_id, item)
             and (not item.needs_signoff or bool(viewer.roles & set(SIGNOFF_ROLES))),
             may_assign=item.status == WorkStatus.OPEN and viewer.can("assign"),
             notice=NOTICES.get(notice or ""),
@@ -141,7 +141,7 @@ async def complete(request: Request, item_id: Id, viewer=need("complete")) -> Re
     note = form.get("note", "").strip()[:2000] or None
     with session_scope() as session, acting_as(viewer.actor()):
         item = _item(session, item_id)
-        if item.owner_id != viewer.person_id and not viewer.can("complete_others"):
+        if not may_complete(viewer.permissions, viewer.person_id, item):
             raise HTTPException(403)
         result = complete_work(session, str(item.id), viewer.email, note)
     if not result["already_done"]:

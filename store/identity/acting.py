@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import getpass
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,6 +28,16 @@ class Actor:
     @property
     def is_person(self) -> bool:
         return self.person_id is not None
+
+    @classmethod
+    def of(cls, person, method: str, via: str) -> Actor:
+        """A person of the store (anything with ``id`` and ``email``), authenticated by ``method``."""
+        return cls(person.email, method, via, person.id, person.email)
+
+    @classmethod
+    def shell(cls) -> Actor:
+        """The machine's user at the command line, with no token: no named person."""
+        return cls(f"local-shell:{getpass.getuser()}", "local-shell", "cli")
 
 
 AUTOMATION = Actor(label="automation", method="automation", via="flow")

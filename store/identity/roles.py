@@ -77,6 +77,12 @@ def require(session: Session, person: Person, permission: str) -> None:
         )
 
 
+def may_complete(permissions: set[str], person_id: int, item) -> bool:
+    """Whether someone with these permissions may record this work done: their own with
+    ``complete``, anyone's with ``complete_others`` (the CLI and the workspace ask the same)."""
+    return "complete_others" in permissions or (item.owner_id == person_id and "complete" in permissions)
+
+
 def save_role(session: Session, key: str, name: str, permissions: list[str]) -> Role:
     """Add a role or change one's name and permissions; refuses unknown permissions or a bad key."""
     key, name = key.strip().lower(), " ".join(name.split())
