@@ -30,12 +30,16 @@ from sqlmodel import Session
 
 from store.audit import record
 from store.models import Notification, NotificationStatus, Person, utcnow
+from timetables.clock import local
 from timetables.errors import PollflowError
 
-# Temporary failures are retried after 1, 2, 4 ... minutes, at most an hour apart.
+# Temporary failures are retried after 1, 2, 4 ... minutes, at most an hour apart, for as long
+# as the message is worth sending: until its ``useful_until`` (a reminder, until the work is due),
+# or USEFUL_FOR after it was queued where the feature that queued it gave no time.
 BACKOFF_START = dt.timedelta(minutes=1)
 BACKOFF_CAP = dt.timedelta(hours=1)
-MAX_ATTEMPTS = 12
+USEFUL_FOR = dt.timedelta(days=3)
+RETRIED_FOR = dt.timedelta(days=1)  # how long `pollflow outbox retry` keeps trying a message
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,7 @@ class OutgoingMessage:
     poll_id: int | None = None
     person_id: int | None = None
     work_item_id: int | None = None
+    useful_until: dt.datetime | None = None  # not worth sending later (None: USEFUL_FOR)
 
 
 def message(
@@ -63,6 +68,7 @@ def message(
     channel: str = "email",
     poll_id: int | None = None,
     work_item_id: int | None = None,
+    useful_until: dt.datetime | None = None,
 ) -> OutgoingMessage:
     """A message from a rendered (subject, body): to a person (their email, unless ``recipient``
     says otherwise, such as their phone), or to a bare ``recipient`` (a member of staff, the
@@ -82,6 +88,7 @@ def message(
         poll_id=poll_id,
         person_id=to.id if to is not None else None,
         work_item_id=work_item_id,
+        useful_until=useful_until,
     )
 
 
@@ -105,6 +112,7 @@ def enqueue(session: Session, messages: list[OutgoingMessage]) -> int:
             "poll_id": m.poll_id,
             "person_id": m.person_id,
             "work_item_id": m.work_item_id,
+            "useful_until": m.useful_until or now + USEFUL_FOR,
             "next_attempt_at": now,
             "created_at": now,
             "status": NotificationStatus.QUEUED,
@@ -213,19 +221,27 @@ def mark_sent(session: Session, message: Notification, provider_id: str | None =
 
 
 def mark_retry(session: Session, message: Notification, error: str, now: dt.datetime | None = None) -> bool:
-    """A temporary failure: queued again, later each time; failed for good after MAX_ATTEMPTS.
+    """A temporary failure: queued again, later each time, while the message is still worth
+    sending; failed, saying why, once the next try would come after its ``useful_until``.
 
     The wait counts from ``now`` (the sender's clock, as given to ``claim``), so a message is
     never due again in the run that just failed to send it."""
-    if message.attempts >= MAX_ATTEMPTS:
-        return mark_failed(session, message, f"gave up after {message.attempts} attempts: {error}")
-    delay = min(BACKOFF_START * 2 ** max(message.attempts - 1, 0), BACKOFF_CAP)
+    now = now or utcnow()
+    delay = min(BACKOFF_START * 2 ** min(max(message.attempts - 1, 0), 20), BACKOFF_CAP)
+    until = message.useful_until or message.created_at + USEFUL_FOR
+    if now + delay > until:
+        return mark_failed(
+            session,
+            message,
+            f"not sent by {local(until):%d %b %H:%M}, after which it is no use "
+            f"({message.attempts} attempts): {error}",
+        )
     return _record(
         session,
         message,
         status=NotificationStatus.QUEUED,
         claimed_until=None,
-        next_attempt_at=(now or utcnow()) + delay,
+        next_attempt_at=now + delay,
         last_error=error,
     )
 
@@ -256,6 +272,8 @@ def retry_failed(session: Session, ids: list[int] | None, actor: str) -> int:
     now = utcnow()
     for n in rows:
         n.status, n.next_attempt_at, n.claimed_until = NotificationStatus.QUEUED, now, None
+        # Someone asked for it to go, so it is worth a day's more tries, however late it is.
+        n.useful_until = max(n.useful_until or now, now + RETRIED_FOR)
     if rows:
         record(session, actor, "messages queued again", details={"ids": [n.id for n in rows][:500]})
     return len(rows)

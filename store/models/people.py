@@ -52,6 +52,9 @@ class Person(SQLModel, table=True):
     phone: str | None = None
     active: bool = True
     created_at: dt.datetime = Field(default_factory=utcnow)
+    # How they prefer to hear (tasks/messaging/policy.py HEAR_BY), within what the policy requires.
+    hear_by: str = Field(default="email", max_length=20, sa_column_kwargs={"server_default": "email"})
+    webhook_url: str | None = Field(default=None, max_length=500)  # their own Teams or Slack webhook
 
 
 class PersonRole(SQLModel, table=True):

@@ -18,6 +18,7 @@ class NotificationStatus(StrEnum):
     SENDING = "sending"  # claimed by a sender, under a lease
     SENT = "sent"
     FAILED = "failed"  # given up on
+    GATHERED = "gathered"  # folded into one message that gathers a person's messages (gathered_into)
 
 
 class Notification(SQLModel, table=True):
@@ -43,6 +44,9 @@ class Notification(SQLModel, table=True):
     last_error: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     sent_at: dt.datetime | None = None
+    # Temporary failures are retried until then (the message is no use later); None: three days.
+    useful_until: dt.datetime | None = None
+    gathered_into: int | None = None  # the message this one was folded into
 
 
 class AuditEntry(SQLModel, table=True):

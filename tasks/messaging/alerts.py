@@ -127,6 +127,7 @@ def _due_reminders(ctx: Context, as_of: dt.datetime, result: ScanResult) -> list
                 to=owner,
                 poll_id=poll.id,
                 work_item_id=item.id,
+                useful_until=item.due_at,  # after that the overdue alert says it instead
             )
         )
         result.reminders += 1

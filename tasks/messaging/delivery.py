@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from store import outbox
 from store.db import get_engine
-from store.models import Notification, utcnow
+from store.models import Notification, NotificationStatus, utcnow
 from tasks.messaging.channels import Channels, NotifyChannel, PermanentFailure, TemporaryFailure
 from timetables.settings import Settings, load
 
@@ -117,21 +117,29 @@ def _send_one(
             provider_id = channel.send(message)
     except TemporaryFailure as exc:
         recorded = outbox.mark_retry(session, message, str(exc), now)
-        report.retrying += 1
+        _count_retry(report, message)
         report.errors.append(f"{message.recipient}: {exc}")
     except PermanentFailure as exc:
         recorded = outbox.mark_failed(session, message, str(exc))
         report.failed += 1
         report.errors.append(f"{message.recipient}: {exc}")
     except Exception as exc:
-        # A fault of pollflow's or a library's: this message is retried (and given up on after
-        # outbox.MAX_ATTEMPTS) instead of stopping every message after it, run after run.
+        # A fault of pollflow's or a library's: this message is retried (and given up on once it
+        # is no longer worth sending) instead of stopping every message after it, run after run.
         channels.close()
         recorded = outbox.mark_retry(session, message, f"unexpected error: {exc!r}", now)
-        report.retrying += 1
+        _count_retry(report, message)
         report.errors.append(f"{message.recipient}: unexpected error: {exc!r}")
     else:
         recorded = outbox.mark_sent(session, message, provider_id)
         report.sent += 1
     if not recorded:
         _lost(report, [message])
+
+
+def _count_retry(report: DeliveryReport, message: Notification) -> None:
+    """A temporary failure is retried, or failed where the message would be no use by the next try."""
+    if message.status == NotificationStatus.FAILED:
+        report.failed += 1
+    else:
+        report.retrying += 1

@@ -62,6 +62,7 @@ def digest(session: Session, as_of: dt.datetime) -> int:
                 "digest",
                 render("digest", person=person, day_text=f"{today:%A} {today.day} {today:%B}", **lists),
                 to=person,
+                useful_until=end_of_day,  # tomorrow's digest replaces it
             )
         )
     return enqueue(session, messages)

@@ -253,23 +253,23 @@ def test_smtp_down_backs_off_longer_each_time_then_delivers_once(store, monkeypa
     assert {(n.status, n.attempts, n.last_error) for n in rows(store).values()} == {("sent", 3, None)}
 
 
-def test_backoff_is_capped_and_gives_up_after_max_attempts(store, monkeypatch):
+def test_backoff_is_capped_and_gives_up_once_the_message_is_no_use(store, monkeypatch):
     monkeypatch.setenv("POLLFLOW_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")
-    queue(store, messages(2))
+    # m:0 is worth sending for days yet; m:1 only for the next half hour (a reminder of work due then).
+    queue(store, messages(1) + messages(1, start=1, useful_until=utcnow() + dt.timedelta(minutes=30)))
     with store.session() as s:
-        s.execute(update(Notification).where(Notification.dedupe_key == "m:0").values(attempts=8))
-        s.execute(
-            update(Notification)
-            .where(Notification.dedupe_key == "m:1")
-            .values(attempts=outbox.MAX_ATTEMPTS - 1)
-        )
+        s.execute(update(Notification).values(attempts=8))
     at = utcnow()
-    assert run(store, now=at).retrying == 2
+    report = run(store, now=at)
+    assert (report.retrying, report.failed) == (1, 1)
     got = rows(store)
     assert got["m:0"].status == "queued"
     assert got["m:0"].next_attempt_at - at == outbox.BACKOFF_CAP  # not 2**8 minutes
     assert got["m:1"].status == "failed"
-    assert got["m:1"].last_error.startswith(f"gave up after {outbox.MAX_ATTEMPTS} attempts: cannot connect")
+    assert got["m:1"].last_error.startswith("not sent by ")
+    assert "after which it is no use (9 attempts): cannot connect" in got["m:1"].last_error
+    # Queued without a time of its own, a message is worth trying for USEFUL_FOR.
+    assert got["m:0"].useful_until - got["m:0"].created_at == outbox.USEFUL_FOR
 
 
 def test_rejected_recipient_fails_for_good_and_the_rest_are_delivered(store, smtp):
