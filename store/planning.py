@@ -9,92 +9,30 @@ override) changes exactly what moved and says so. Owners assigned by hand or ear
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from store.audit import record
-from store.models import (
-    DateOverride,
-    Election,
-    Poll,
-    Reminder,
-    TimetableEvent,
-    WorkDependency,
-    WorkItem,
-    WorkStatus,
-    utcnow,
-)
-from store.owners import OwnerPicker
+from store.models import DateOverride, Election, Poll, TimetableEvent, WorkItem, utcnow
+from store.planning_changes import Changes, Moved
+from store.planning_rows import insert_entries, rewrite, sync_events, sync_work
 from timetables.clock import long_date
 from timetables.errors import PollflowError
 from timetables.model import Timetable
 from timetables.work import PlannedTask
 
-
-@dataclass
-class Moved:
-    key: str
-    old: dt.datetime
-    new: dt.datetime
-    owner_id: int | None = None
-    work_item_id: int | None = None
-
-
-@dataclass
-class Changes:
-    poll_created: bool = False
-    events_added: list[str] = field(default_factory=list)
-    events_moved: list[Moved] = field(default_factory=list)
-    events_removed: list[str] = field(default_factory=list)
-    work_added: list[str] = field(default_factory=list)
-    work_moved: list[Moved] = field(default_factory=list)
-    work_cancelled: list[str] = field(default_factory=list)
-    work_reopened: list[str] = field(default_factory=list)
-    reminders_added: int = 0
-    reminders_moved: int = 0
-    assigned: dict[str, str] = field(default_factory=dict)  # work key -> email
-    unassigned: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return any(
-            (
-                self.poll_created,
-                self.events_added,
-                self.events_moved,
-                self.events_removed,
-                self.work_added,
-                self.work_moved,
-                self.work_cancelled,
-                self.work_reopened,
-                self.reminders_added,
-                self.reminders_moved,
-            )
-        )
-
-    def summary(self) -> dict:
-        return {
-            "poll_created": self.poll_created,
-            "events_added": len(self.events_added),
-            "events_moved": [
-                {"key": m.key, "from": m.old.isoformat(), "to": m.new.isoformat()} for m in self.events_moved
-            ],
-            "events_removed": self.events_removed,
-            "work_added": len(self.work_added),
-            "work_moved": [
-                {"key": m.key, "from": m.old.isoformat(), "to": m.new.isoformat()} for m in self.work_moved
-            ],
-            "work_cancelled": self.work_cancelled,
-            "work_reopened": self.work_reopened,
-            "reminders_added": self.reminders_added,
-            "reminders_moved": self.reminders_moved,
-            "unassigned": self.unassigned,
-        }
-
-
-def _same_moment(a: dt.datetime | None, b: dt.datetime | None) -> bool:
-    return a == b  # aware datetimes compare by instant
+# Changes and Moved are planning's answer; they live in store.planning_changes.
+__all__ = [
+    "Changes",
+    "Moved",
+    "ReplanInputs",
+    "poll_title",
+    "replan_inputs",
+    "stored_overrides",
+    "sync_poll",
+    "with_date",
+]
 
 
 def poll_title(tt: Timetable) -> str:
@@ -144,76 +82,51 @@ def sync_poll(
         poll.poll_date, poll.title, poll.overlay, poll.status = tt.poll_date, title, overlay, "planned"
         poll.updated_at = utcnow()
 
-    renamed = _sync_elections(session, poll, tt)
+    fresh = changes.poll_created  # nothing is stored for a new poll: no need to read it
+    renamed = _sync_elections(session, poll, tt, fresh)
     if renamed:
         _rename_scoped(session, poll, renamed)
-    _sync_overrides(session, poll, overrides, actor)
-    _sync_events(session, poll, tt, changes)
-    _sync_work(session, poll, planned, changes)
+    _sync_overrides(session, poll, overrides, actor, fresh)
+    sync_events(session, poll, tt, changes, fresh)
+    sync_work(session, poll, planned, changes, fresh)
 
-    if changes.poll_created:
-        record(
-            session,
-            actor,
-            "planned",
-            poll_id=poll.id,
-            subject=poll.key,
-            details=changes.summary(),
-            **audit,
-        )
-    elif changes.changed:
-        record(
-            session,
-            actor,
-            "replanned",
-            poll_id=poll.id,
-            subject=poll.key,
-            details=changes.summary(),
-            **audit,
-        )
-    for moved in changes.events_moved:
-        record(
-            session,
-            actor,
-            "deadline moved",
-            poll_id=poll.id,
-            subject=moved.key,
-            details={"from": moved.old.isoformat(), "to": moved.new.isoformat()},
-            **audit,
-        )
-    for moved in changes.work_moved:
-        record(
-            session,
-            actor,
-            "work due date moved",
-            poll_id=poll.id,
-            subject=moved.key,
-            details={"from": moved.old.isoformat(), "to": moved.new.isoformat()},
-            **audit,
-        )
-    for key, email in changes.assigned.items():
-        record(
-            session,
-            actor,
-            "work assigned",
-            poll_id=poll.id,
-            subject=key,
-            details={"owner": email},
-            **audit,
-        )
+    _audit_changes(session, poll, changes, actor, flow_run_id)
     return poll, changes
+
+
+def _audit_changes(
+    session: Session, poll: Poll, changes: Changes, actor: str, flow_run_id: str | None
+) -> None:
+    """The plan's audit entries: the run, then each deadline and due date that moved and each
+    piece of work assigned. ``record`` makes each entry (it decides who is acting); they are
+    written together, in one INSERT, after anything recorded before them."""
+
+    def entry(action: str, subject: str, details: dict):
+        return record(
+            session, actor, action, poll_id=poll.id, subject=subject, details=details, flow_run_id=flow_run_id
+        )
+
+    entries = []
+    if changes.poll_created or changes.changed:
+        entries.append(entry("planned" if changes.poll_created else "replanned", poll.key, changes.summary()))
+    for action, moves in (
+        ("deadline moved", changes.events_moved),
+        ("work due date moved", changes.work_moved),
+    ):
+        entries += [entry(action, m.key, {"from": m.old.isoformat(), "to": m.new.isoformat()}) for m in moves]
+    entries += [entry("work assigned", key, {"owner": email}) for key, email in changes.assigned.items()]
+    insert_entries(session, entries)
 
 
 def _undated(election_id: str) -> str:
     return election_id.rsplit(".", 1)[0]
 
 
-def _sync_elections(session: Session, poll: Poll, tt: Timetable) -> dict[str, str]:
+def _sync_elections(session: Session, poll: Poll, tt: Timetable, fresh: bool) -> dict[str, str]:
     """The poll's elections; when polling day moves, their ids move with it (the poll's key, its
     identity in the store and the audit trail, stays). Returns the ids that moved, old -> new."""
-    stored = {
-        _undated(e.election_id): e for e in session.exec(select(Election).where(Election.poll_id == poll.id))
-    }
+    rows = [] if fresh else session.exec(select(Election).where(Election.poll_id == poll.id))
+    stored = {_undated(e.election_id): e for e in rows}
     renamed = {
         row.election_id: ref.election_id
         for ref in tt.elections
@@ -256,22 +169,20 @@ def _rename_scoped(session: Session, poll: Poll, renamed: dict[str, str]) -> Non
     that moving polling day moves it (keeping owners, completion, candidates, documents and
     history) rather than orphaning it under an id that no longer exists: events, work (whose
     keys name the election as one ``:``-separated part, as in ``publish_sopn:<election>`` or
-    ``proof_sopn:<election>:v2``), candidates, documents and the council's details."""
+    ``proof_sopn:<election>:v2``), candidates, documents and the council's details. Each table
+    is read once and its changed rows written in one UPDATE (``store.planning_rows.rewrite``)."""
     from store.models.documents import Candidate, Document, DocumentDetails
 
     def moved(key: str) -> str:
         return ":".join(renamed.get(part, part) for part in key.split(":"))
 
-    for event in session.exec(select(TimetableEvent).where(TimetableEvent.poll_id == poll.id)):
-        event.scope = renamed.get(event.scope, event.scope)
-    for item in session.exec(select(WorkItem).where(WorkItem.poll_id == poll.id)):
-        item.key = moved(item.key)
-        if item.election_id in renamed:
-            item.election_id = renamed[item.election_id]
-    for candidate in session.exec(select(Candidate).where(Candidate.poll_id == poll.id)):
-        candidate.election_id = renamed.get(candidate.election_id, candidate.election_id)
-    for doc in session.exec(select(Document).where(Document.poll_id == poll.id)):
-        doc.scope = moved(doc.scope)
+    def election(election_id: str | None) -> str | None:
+        return renamed.get(election_id, election_id)
+
+    rewrite(session, TimetableEvent, [TimetableEvent.poll_id == poll.id], scope=election)
+    rewrite(session, WorkItem, [WorkItem.poll_id == poll.id], key=moved, election_id=election)
+    rewrite(session, Candidate, [Candidate.poll_id == poll.id], election_id=election)
+    rewrite(session, Document, [Document.poll_id == poll.id], scope=moved)
     details = session.exec(select(DocumentDetails).where(DocumentDetails.poll_id == poll.id)).first()
     if details is not None and details.data.get("elections"):
         # A new dict, not an edit in place: the JSON column only notices assignment.
@@ -282,8 +193,9 @@ def _rename_scoped(session: Session, poll: Poll, renamed: dict[str, str]) -> Non
     session.flush()
 
 
-def _sync_overrides(session: Session, poll: Poll, overrides: dict[str, str], actor: str) -> None:
-    stored = {o.key: o for o in session.exec(select(DateOverride).where(DateOverride.poll_id == poll.id))}
+def _sync_overrides(session: Session, poll: Poll, overrides: dict[str, str], actor: str, fresh: bool) -> None:
+    rows = [] if fresh else session.exec(select(DateOverride).where(DateOverride.poll_id == poll.id))
+    stored = {o.key: o for o in rows}
     for key, value in overrides.items():
         row = stored.get(key)
         if row is None:
@@ -367,143 +279,3 @@ def replan_inputs(
 
 def stored_overrides(session: Session, poll: Poll) -> dict[str, str]:
     return {o.key: o.value for o in session.exec(select(DateOverride).where(DateOverride.poll_id == poll.id))}
-
-
-def _sync_events(session: Session, poll: Poll, tt: Timetable, changes: Changes) -> None:
-    stored = {
-        (e.key, e.scope): e
-        for e in session.exec(select(TimetableEvent).where(TimetableEvent.poll_id == poll.id))
-    }
-    seen = set()
-    for event in tt.events:
-        scope = event.election_id if tt.combined and event.election_id else "*"
-        ident = (event.key, scope)
-        seen.add(ident)
-        due = event.deadline
-        values = dict(
-            label=event.label,
-            date=event.date,
-            time=event.time,
-            earliest=event.earliest,
-            due_at=due,
-            bound=event.bound,
-            citation=event.citation,
-            provisional=event.provisional,
-            overridden=event.overridden,
-        )
-        row = stored.get(ident)
-        name = event.key if scope == "*" else f"{event.key}:{scope}"
-        if row is None:
-            session.add(TimetableEvent(poll_id=poll.id, key=event.key, scope=scope, **values))
-            changes.events_added.append(name)
-            continue
-        if not _same_moment(row.due_at, due) or row.earliest != event.earliest:
-            changes.events_moved.append(Moved(name, row.due_at, due))
-        for attr, value in values.items():
-            if getattr(row, attr) != value:
-                setattr(row, attr, value)
-    for ident, row in stored.items():
-        if ident not in seen:
-            changes.events_removed.append(ident[0] if ident[1] == "*" else f"{ident[0]}:{ident[1]}")
-            session.delete(row)
-
-
-def _sync_work(session: Session, poll: Poll, planned: list[PlannedTask], changes: Changes) -> None:
-    stored = {w.key: w for w in session.exec(select(WorkItem).where(WorkItem.poll_id == poll.id))}
-    picker: OwnerPicker | None = None
-    desired = {p.key: p for p in planned}
-    for task in planned:
-        row = stored.get(task.key)
-        values = dict(
-            title=task.title,
-            description=task.description,
-            owner_role=task.owner_role,
-            anchor=task.anchor,
-            event_key=task.event_key,
-            needs_signoff=task.needs_signoff,
-            source=task.source,
-            election_id=task.election_id,
-        )
-        if row is None:
-            picker = picker or OwnerPicker(session)
-            owner = picker.pick(task.owner_role)
-            row = WorkItem(
-                poll_id=poll.id,
-                key=task.key,
-                due_at=task.due,
-                owner_id=owner.id if owner else None,
-                **values,
-            )
-            session.add(row)
-            stored[task.key] = row
-            changes.work_added.append(task.key)
-            if owner:
-                changes.assigned[task.key] = owner.email
-            else:
-                changes.unassigned.append(task.key)
-            continue
-        if row.status == WorkStatus.CANCELLED:
-            row.status = WorkStatus.OPEN
-            changes.work_reopened.append(task.key)
-        if not _same_moment(row.due_at, task.due):
-            changes.work_moved.append(Moved(task.key, row.due_at, task.due, row.owner_id, row.id))
-            row.due_at = task.due
-        if row.owner_role != task.owner_role and row.status == WorkStatus.OPEN:
-            picker = picker or OwnerPicker(session)
-            owner = picker.pick(task.owner_role)
-            row.owner_id = owner.id if owner else None
-            if owner:
-                changes.assigned[task.key] = owner.email
-        for attr, value in values.items():
-            if getattr(row, attr) != value:
-                setattr(row, attr, value)
-    for key, row in stored.items():
-        # Only the catalogue's work is planned here; work other flows raise (recruitment,
-        # documents) is theirs to keep.
-        if key not in desired and row.status == WorkStatus.OPEN and row.source in ("catalogue", "overlay"):
-            row.status = WorkStatus.CANCELLED
-            changes.work_cancelled.append(key)
-    session.flush()
-
-    ids = {key: row.id for key, row in stored.items()}
-    _sync_dependencies(session, planned, ids)
-    _sync_reminders(session, planned, ids, changes)
-
-
-def _sync_dependencies(session: Session, planned: list[PlannedTask], ids: dict[str, int]) -> None:
-    item_ids = [ids[p.key] for p in planned]
-    stored = {
-        (d.work_item_id, d.depends_on_id): d
-        for d in session.exec(select(WorkDependency).where(WorkDependency.work_item_id.in_(item_ids)))
-    }
-    desired = {(ids[p.key], ids[dep]) for p in planned for dep in p.depends_on}
-    for pair in desired - stored.keys():
-        session.add(WorkDependency(work_item_id=pair[0], depends_on_id=pair[1]))
-    for pair in stored.keys() - desired:
-        session.delete(stored[pair])
-
-
-def _sync_reminders(
-    session: Session, planned: list[PlannedTask], ids: dict[str, int], changes: Changes
-) -> None:
-    item_ids = [ids[p.key] for p in planned]
-    stored = {
-        (r.work_item_id, r.label): r
-        for r in session.exec(select(Reminder).where(Reminder.work_item_id.in_(item_ids)))
-    }
-    desired = set()
-    for task in planned:
-        for label, when in task.reminders:
-            ident = (ids[task.key], label)
-            desired.add(ident)
-            row = stored.get(ident)
-            if row is None:
-                session.add(Reminder(work_item_id=ident[0], label=label, remind_at=when))
-                changes.reminders_added += 1
-            elif not _same_moment(row.remind_at, when):
-                # The deadline moved: remind again for the new date.
-                row.remind_at, row.sent_at = when, None
-                changes.reminders_moved += 1
-    for ident, row in stored.items():
-        if ident not in desired and row.sent_at is None:
-            session.delete(row)

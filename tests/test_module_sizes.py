@@ -14,7 +14,6 @@ LONG = {
     "timetables/compute.py": "rule evaluation, combination of polls and result assembly in one pass",
     "tasks/documents/catalogue.py": "the catalogue of notices: one table of specs and their contexts",
     "store/canvass/progress.py": "the EMS progress-file reader: column aliases, then row checks",
-    "store/planning.py": "sync_poll's steps (elections, overrides, events, work, reminders) share state",
     "store/documents/versions.py": "a document's versions and the sign-off work they raise",
     "store/documents/candidates.py": "nominations: the candidates file reader and the store's rules",
     "pollflow/cli/documents.py": "the document commands: import, candidates, details, proof, approve",

@@ -1,6 +1,8 @@
 """Planning into the store, on SQLite and on PostgreSQL: idempotent, and exact about what moves."""
 
-from sqlalchemy import func, select
+import contextlib
+
+from sqlalchemy import event, func, select
 
 from store.models import (
     AuditEntry,
@@ -174,3 +176,98 @@ def test_moving_a_combined_polls_day_moves_each_elections_work_keeping_who_did_w
         assert s.scalars(select(Document.scope)).all() == ["local.wychwood.2027-05-13"]
         details = s.scalars(select(DocumentDetails.data)).one()
         assert details == {"council": "Wychwood", "elections": {"local.wychwood.2027-05-13": areas}}
+
+
+def stations_overlay(folder, council, stations):
+    """An overlay adding a task (and its reminders) for each of ``stations`` polling stations."""
+    lines = ["add:"]
+    for n in range(1, stations + 1):
+        lines += [
+            f"  confirm_station_{n:03d}:",
+            f"    title: Confirm polling station {n}",
+            "    owner: electoral-services-officer",
+            f"    due: {{before: poll, working_days: {5 + n % 10}}}",
+            "    depends_on: [book_polling_stations]",
+        ]
+    path = folder / f"{council}-{stations}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@contextlib.contextmanager
+def statements(engine):
+    """Counts the statements sent to the database (a multi-row INSERT or an executemany is one)."""
+    sent = []
+
+    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_planning_writes_set_based_whatever_the_number_of_work_items(store, tmp_path):
+    """Planning, replanning a moved polling day and replanning unchanged each send as many
+    statements for a poll with 5 extra tasks as for one with 80: rows go in batches, not one by
+    one."""
+    with store.session() as s:
+        seed_people(s)
+    sent = {}
+    for council, stations in (("wychwood", 5), ("other", 80)):
+        overlay = stations_overlay(tmp_path, council, stations)
+        ids = [f"local.{council}.2027-05-06", f"local.{council}-parishes.2027-05-06"]
+        moved = [i.replace("2027-05-06", "2027-05-13") for i in ids]
+        with statements(store.engine) as fresh, store.session() as s:
+            poll, _, _, planned = plan(s, ids=ids, overlay=overlay)
+        with statements(store.engine) as replanned, store.session() as s:
+            _, changes, _, _ = plan(s, ids=moved, overlay=overlay, poll_key=poll.key)
+            assert len(changes.work_moved) == len(planned) and changes.reminders_moved
+        with statements(store.engine) as again, store.session() as s:
+            _, changes, _, _ = plan(s, ids=moved, overlay=overlay, poll_key=poll.key)
+            assert not changes.changed
+        sent[stations] = (len(fresh), len(replanned), len(again))
+    assert sent[5] == sent[80], sent
+    fresh, replanned, again = sent[80]
+    assert fresh <= 15 and replanned <= 25 and again <= 7, sent[80]
+
+
+def test_work_a_caller_has_loaded_sees_the_replan(store):
+    """Rows are written in bulk, not through the objects: one already in the session is kept
+    in step, not left holding the old due date."""
+    with store.session() as s:
+        seed_people(s)
+        poll, _, _, _ = plan(s)
+    with store.session() as s:
+        item = s.scalars(select(WorkItem).where(WorkItem.key == "pay_staff")).one()
+        before = item.due_at
+        moved_day = ["local.wychwood.2027-05-13", "local.wychwood-parishes.2027-05-13"]
+        _, changes, _, _ = plan(s, ids=moved_day, poll_key=poll.key)
+        moved = {m.key: m for m in changes.work_moved}["pay_staff"]
+        assert (moved.old, moved.work_item_id) == (before, item.id)
+        assert item.due_at == moved.new != before
+    with store.session() as s:
+        assert s.get(WorkItem, item.id).due_at == moved.new
+
+
+def test_the_audit_trail_keeps_the_order_things_were_recorded_in(store):
+    by_election = ["parl.wychwood.by.2027-03-04"]
+    with store.session() as s:
+        seed_people(s)
+        poll, _, _, _ = plan(s, ids=by_election, kinds=None, nation="england")
+    with store.session() as s:
+        plan(
+            s,
+            ids=by_election,
+            kinds=None,
+            nation="england",
+            overrides={"close_of_nominations": "2027-02-05T16:00"},
+            poll_key=poll.key,
+        )
+    with store.session() as s:
+        actions = s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+        replan = actions[actions.index("date set") :]
+        assert replan[:2] == ["date set", "replanned"] and "deadline moved" in replan[2:]
+        assert replan.index("deadline moved") < replan.index("work due date moved")
