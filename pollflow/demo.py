@@ -134,6 +134,7 @@ def run_demo(console: Console) -> None:
 def _run(console: Console, demo_home, mail: MailCollector) -> None:
     from pollflow.runtime import run_flow
     from store.db import session_scope
+    from store.identity.council import save_council
     from store.people import read_people_csv, save_people
 
     console.rule("pollflow demo: Wychwood District Council (fictional)")
@@ -142,7 +143,25 @@ def _run(console: Console, demo_home, mail: MailCollector) -> None:
     with session_scope() as session:
         save_people(session, read_people_csv(people_file), actor="demo")
         _demo_accounts(session)
-    console.print(f"1. Imported 5 officers from {people_file}, each with a workspace account")
+        # The council's details, as its administrator saves them first: messages and letters
+        # are signed with them, and nothing goes to temporary staff until they are set. The
+        # workspace's public address is left to POLLFLOW_PUBLIC_URL: this machine, for the demo.
+        owner = DETAILS["returning_officer"]
+        save_council(
+            session,
+            {
+                "name": DETAILS["council"],
+                "returning_officer": owner["name"],
+                "address": owner["address"].replace(", ", "\n"),
+                "email": owner["email"],
+                "phone": owner["phone"],
+            },
+            "demo",
+        )
+    console.print(
+        f"1. Imported 5 officers from {people_file}, each with a workspace account, and saved "
+        "the council's details"
+    )
 
     with console.status("Starting Prefect's embedded API (a few seconds the first time)..."):
         may = run_flow(
@@ -298,11 +317,14 @@ def _write_feeds(ics_file, xlsx_file) -> None:
     from pollflow.output.workbook import write_plan
     from store import queries
     from store.db import session_scope
+    from store.identity.council import public_address
 
     moment = at("2027-03-01T09:00")
     with session_scope() as session:
         rows = queries.tasks(session, person=f"priya.shah@{DOMAIN}", as_of=moment)
-        ics_file.write_bytes(person_calendar("Priya Shah", f"priya.shah@{DOMAIN}", rows).to_ical())
+        ics_file.write_bytes(
+            person_calendar("Priya Shah", f"priya.shah@{DOMAIN}", rows, public_address(session)).to_ical()
+        )
         everything = queries.tasks(session, as_of=moment)
         polls = {r.poll.id: r.poll for r in everything}
         write_plan(

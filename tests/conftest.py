@@ -165,6 +165,8 @@ def web_server(monkeypatch):
     signin._failures.clear()  # a new server, a new sign-in throttle (every test comes from 127.0.0.1)
     port = free_port()
     monkeypatch.setenv("POLLFLOW_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    # The links staff are sent lead here, to this machine: as on a training machine, meant.
+    monkeypatch.setenv("POLLFLOW_ALLOW_LOCAL_LINKS", "1")
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

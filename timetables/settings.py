@@ -15,6 +15,8 @@ Every setting has a default that works on a laptop.
   another run takes it over (keep it a minute or more: one send may take 20-30 seconds).
 - POLLFLOW_PUBLIC_URL (http://127.0.0.1:8080): the address people reach `pollflow web` at, for
   the links in messages (calendar feeds, staff answers and letters, canvass reports).
+- POLLFLOW_ALLOW_LOCAL_LINKS=1: a training or test machine, where links to this machine are
+  meant (otherwise nothing goes to temporary staff while links point at a loopback address).
 - POLLFLOW_BANK_HOLIDAYS_URL (GOV.UK's): where `pollflow holidays refresh` fetches from.
 - POLLFLOW_STAFFING_CONFIG, POLLFLOW_FEES_CONFIG: a council's own staffing ratios and fees laid
   over config/staffing.yaml and config/fees.yaml (or staffing.yaml / fees.yaml in POLLFLOW_HOME).
@@ -62,6 +64,11 @@ def database_url() -> str:
 def public_url() -> str:
     """The address people reach `pollflow web` at, for links in messages."""
     return (env("POLLFLOW_PUBLIC_URL") or PUBLIC_URL).rstrip("/")
+
+
+def local_links_allowed() -> bool:
+    """Whether links in messages to temporary staff may point at this machine (a test machine)."""
+    return env("POLLFLOW_ALLOW_LOCAL_LINKS") is not None
 
 
 def token() -> str | None:

@@ -60,6 +60,7 @@ def add(
 
 
 def _add(email: str, name: str | None, roles: list[str], password_stdin: bool, invite: bool) -> None:
+    from store.identity.council import public_address
     from store.identity.credentials import set_password
     from store.people import add_person
     from tasks.messaging.accounts import queue_sign_in_link
@@ -71,6 +72,7 @@ def _add(email: str, name: str | None, roles: list[str], password_stdin: bool, i
         if password is not None:
             set_password(session, person, password)
         link = queue_sign_in_link(session, person, "invitation", who) if invite else None
+        address = public_address(session)
     out = console()
     out.print(
         f"{'Added' if changed else 'Unchanged'}: {person.name} <{person.email}>, roles {', '.join(roles)}."
@@ -78,7 +80,7 @@ def _add(email: str, name: str | None, roles: list[str], password_stdin: bool, i
     if link:
         out.print(f"Invitation queued to {person.email} (delivered by `pollflow check` or the next run):")
         out.print(f"  {link}")
-    out.print(f"Sign in at {settings.public_url()}/sign-in")
+    out.print(f"Sign in at {address}/sign-in")
 
 
 @users_app.command("list")

@@ -374,6 +374,7 @@ def ics(
     """A person's open work as an iCalendar feed, with alarms, for Outlook."""
     from pollflow.output.calendar_feed import person_calendar
     from store import queries
+    from store.identity.council import public_address
     from store.people import find_person
     from timetables.clock import now
 
@@ -382,10 +383,10 @@ def ics(
         if url:
             from pollflow.web import calendar_url
 
-            console().print(calendar_url(who.email), soft_wrap=True)
+            console().print(calendar_url(who.email, public_address(session)), soft_wrap=True)
             return
         rows = queries.tasks(session, person=who.email, as_of=now())
-        text = person_calendar(who.name, who.email, rows).to_ical().decode()
+        text = person_calendar(who.name, who.email, rows, public_address(session)).to_ical().decode()
     if output:
         output.write_text(text)
         console().print(f"Wrote {output}: {len(rows)} work items.")

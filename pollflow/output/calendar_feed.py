@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event
 
 from timetables import Timetable
-from timetables.settings import public_url
 
 LONDON = ZoneInfo("Europe/London")
 PRODID = "-//pollflow//UK electoral services//EN"
@@ -105,7 +104,7 @@ def timetable_calendar(tt: Timetable) -> Calendar:
     return finish(cal)
 
 
-def person_calendar(name: str, email: str, rows) -> Calendar:
+def person_calendar(name: str, email: str, rows, address: str) -> Calendar:
     """A person's open work as a calendar Outlook can subscribe to: each item at its due time,
     with alarms 5 days, 1 day and 2 hours before."""
     from timetables.clock import local
@@ -119,7 +118,7 @@ def person_calendar(name: str, email: str, rows) -> Calendar:
             lines.append(f"Statutory deadline: {item.event_key}")
         if row.blocked_by:
             lines.append(f"Waiting for: {', '.join(row.blocked_by)}")
-        lines.append(f"See it and record it done: {public_url()}/work/{item.id}")
+        lines.append(f"See it and record it done: {address}/work/{item.id}")
         add_entry(
             cal,
             uid=f"workitem-{item.id}@pollflow",

@@ -14,15 +14,14 @@ from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from tasks.messaging.tokens import TokenError, sign, verify
-from timetables.settings import public_url
 
 CALENDAR = "calendar"
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def calendar_url(email: str) -> str:
+def calendar_url(email: str, address: str) -> str:
     """The subscription address of a person's work calendar (no expiry: Outlook keeps polling)."""
-    return f"{public_url()}/calendar/{sign(CALENDAR, {'email': email.lower()})}.ics"
+    return f"{address}/calendar/{sign(CALENDAR, {'email': email.lower()})}.ics"
 
 
 def create_app() -> FastAPI:
@@ -47,6 +46,7 @@ def create_app() -> FastAPI:
         from pollflow.output.calendar_feed import person_calendar
         from store import queries
         from store.db import session_scope
+        from store.identity.council import public_address
         from store.people import find_person
         from timetables.clock import now
 
@@ -57,7 +57,7 @@ def create_app() -> FastAPI:
         with session_scope() as session:
             person = find_person(session, email)
             rows = queries.tasks(session, person=person.email, as_of=now())
-            body = person_calendar(person.name, person.email, rows).to_ical()
+            body = person_calendar(person.name, person.email, rows, public_address(session)).to_ical()
         return Response(
             body, media_type="text/calendar; charset=utf-8", headers={"Cache-Control": "no-cache"}
         )

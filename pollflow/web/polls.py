@@ -203,7 +203,7 @@ def poll_page(
 
         # A registration year's weekly canvass reports, each behind a fresh signed link.
         reports = [
-            (r.week, r.report_date, report_url(poll.key, r.week))
+            (r.week, r.report_date, report_url(session, poll.key, r.week))
             for r in session.scalars(
                 select(CanvassReport)
                 .where(CanvassReport.poll_id == poll.id)

@@ -4,12 +4,16 @@ configuration (config/staffing.yaml or the council's own), as it always has."""
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from sqlalchemy import select
 from sqlmodel import Session
 
 from store.audit import record
 from store.models import Council, utcnow
-from store.staff.config import staffing_rules
+from store.staff.config import example_council, staffing_rules
+from timetables import settings
 from timetables.errors import PollflowError
 
 FIELDS = ("name", "returning_officer", "address", "email", "phone", "public_url")
@@ -24,6 +28,47 @@ def council_name(session: Session) -> str:
     if saved is not None:
         return saved.name
     return staffing_rules().council.name
+
+
+def public_address(session: Session) -> str:
+    """Where people reach the workspace, for every link pollflow sends: the address an
+    administrator saved with the council's details, else POLLFLOW_PUBLIC_URL's."""
+    saved = council(session)
+    return ((saved.public_url if saved is not None else None) or settings.public_url()).rstrip("/")
+
+
+def not_ready_to_send(session: Session) -> list[str]:
+    """Why messages to people outside the council's own team (temporary staff) must not go yet:
+    the council's details are still pollflow's example, or links would point at this machine.
+    Empty when they may go."""
+    problems = []
+    if council(session) is None and staffing_rules().council == example_council():
+        problems.append(f"the council's details are pollflow's example ({example_council().name})")
+    address = public_address(session)
+    if _loopback(address) and not settings.local_links_allowed():
+        problems.append(f"links would point at {address}, which only this machine can reach")
+    return problems
+
+
+def require_ready_to_send(session: Session, audience: str) -> None:
+    """The pre-flight check before messages go to ``audience``: one line saying what to set."""
+    problems = not_ready_to_send(session)
+    if problems:
+        raise PollflowError(
+            f"not sending to {audience}: {' and '.join(problems)}; an administrator sets the "
+            "council's details and the workspace's public address under Admin, The council's "
+            "details (or POLLFLOW_PUBLIC_URL)"
+        )
+
+
+def _loopback(address: str) -> bool:
+    host = (urlsplit(address).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def council_details(session: Session) -> dict:

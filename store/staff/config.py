@@ -266,8 +266,11 @@ def _load(model: type[BaseModel], name: str, env: str) -> tuple[BaseModel, list[
     council = _council_file(env, name)
     if council is not None:
         paths.append(council)
-    stamps = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
-    return _parse(model, stamps), paths
+    return _parse(model, _stamps(paths)), paths
+
+
+def _stamps(paths: list[Path]) -> tuple:
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
 
 
 @lru_cache(maxsize=16)
@@ -289,6 +292,12 @@ def _parse(model: type[BaseModel], stamps: tuple) -> BaseModel:
 
 def staffing_rules() -> StaffingRules:
     return _load(StaffingRules, "staffing.yaml", "POLLFLOW_STAFFING_CONFIG")[0]
+
+
+def example_council() -> Council:
+    """The council pollflow's own staffing configuration names: an example, until a council
+    gives its own (in its configuration, or saved in the workspace)."""
+    return _parse(StaffingRules, _stamps([CONFIG_DIR / "staffing.yaml"])).council
 
 
 def fee_schedule() -> Fees:

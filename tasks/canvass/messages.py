@@ -20,13 +20,13 @@ from store.canvass.progress import ROUTES
 from store.canvass.report import Report, attach
 from store.canvass.rules import NEEDS
 from store.canvass.work import WorkChanges
+from store.identity.council import public_address
 from store.models import Person, Poll
 from store.outbox import OutgoingMessage, enqueue, message
 from store.owners import MANAGERS, holders
 from tasks.messaging.render import render, when
 from tasks.messaging.tokens import sign
 from timetables.clock import long_date
-from timetables.settings import public_url
 
 REPORT_LINK = "canvass-report"
 LINK_LIFETIME = dt.timedelta(weeks=10)
@@ -37,8 +37,8 @@ def report_token(poll_key: str, week: str, now: dt.datetime | None = None) -> st
     return sign(REPORT_LINK, {"poll": poll_key, "week": week}, expires)
 
 
-def report_url(poll_key: str, week: str) -> str:
-    return f"{public_url()}/canvass/report/{report_token(poll_key, week)}"
+def report_url(session: Session, poll_key: str, week: str) -> str:
+    return f"{public_address(session)}/canvass/report/{report_token(poll_key, week)}"
 
 
 def pct(value: float) -> str:
@@ -198,7 +198,7 @@ def report_messages(
     SMTP; through GOV.UK Notify the link stands in for it), and with ``text`` a text message to
     those with a phone. Once per registration year, week and person."""
     poll = report.poll
-    link = report_url(poll.key, week)
+    link = report_url(session, poll.key, week)
     figures = report.figures
     rate_text = pct(figures["routes"]["all"]["rate"])
     work_text = ""

@@ -118,7 +118,7 @@ def weekly_report(
             subtitle=canvass_messages.headline(report),
         )
         row, changed = canvass_report.save_weekly_report(session, report, week, chart, actor, flow_run_id)
-        link = canvass_messages.report_url(poll.key, week)
+        link = canvass_messages.report_url(session, poll.key, week)
         queued = 0
         if send:
             queued = canvass_messages.report_messages(

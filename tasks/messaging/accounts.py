@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from store.identity.council import council_name
+from store.identity.council import council_name, public_address
 from store.identity.credentials import make_link
 from store.models import Person
 from store.outbox import enqueue, message
 from tasks.messaging.render import render
-from timetables.settings import public_url
 
 PATHS = {"invitation": "account/invitation", "reset": "account/reset"}
 
@@ -18,7 +17,7 @@ PATHS = {"invitation": "account/invitation", "reset": "account/reset"}
 def queue_sign_in_link(session: Session, person: Person, purpose: str, by: str) -> str:
     """Make the link, queue the email with it, and return the link (for the one who sent it)."""
     token = make_link(session, person, purpose, by)
-    link = f"{public_url()}/{PATHS[purpose]}/{token}"
+    link = f"{public_address(session)}/{PATHS[purpose]}/{token}"
     template = "invitation" if purpose == "invitation" else "password_reset"
     rendered = render(template, person=person, link=link, by=by, council=council_name(session))
     # A new link is a new message: the dedupe key is the link's own (hashed) token.

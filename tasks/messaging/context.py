@@ -7,13 +7,13 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
+from store.identity.council import public_address
 from store.models import Person, Poll, TimetableEvent, WorkItem
 from store.owners import holders
 from store.queries import event_for
 from store.work import open_blockers
 from tasks.messaging.render import when
 from timetables.clock import local
-from timetables.settings import public_url
 
 
 def stamp(moment: dt.datetime) -> str:
@@ -30,6 +30,14 @@ class Context:
         self._polls: dict[int, Poll] = {}
         self._events: dict[tuple[int, str], TimetableEvent | None] = {}
         self._holders: dict[tuple[str, ...], list[Person]] = {}
+        self._address: str | None = None
+
+    @property
+    def address(self) -> str:
+        """The workspace's public address, once per check (the council's details say it)."""
+        if self._address is None:
+            self._address = public_address(self.session)
+        return self._address
 
     def person(self, person_id: int | None) -> Person | None:
         if person_id is None:
@@ -72,7 +80,7 @@ class Context:
         owner = self.person(item.owner_id)
         return {
             "id": item.id,
-            "url": f"{public_url()}/work/{item.id}",  # where to see it and record it done
+            "url": f"{self.address}/work/{item.id}",  # where to see it and record it done
             "key": item.key,
             "title": item.title,
             "due_text": when(item.due_at),

@@ -117,7 +117,7 @@ def _answer_offer(
         f"{staff.label(found.post.role)}, {found.post.label}"
         + (" (accepted)" if accept else " (withdrawn)" if answer.withdrawn else " (declined)"),
         [p.key for p in answer.released],
-        letter_link=letter_url(token) if found.offer.status == "accepted" else None,
+        letter_link=letter_url(session, token) if found.offer.status == "accepted" else None,
     )
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from store import staff
-from store.identity.council import council_details
+from store.identity.council import council_details, public_address
 from store.models import Poll, utcnow
 from store.models.staff import StaffMember, StaffOffer, StaffPost
 from store.staff import training as staff_training
@@ -16,7 +16,6 @@ from tasks.documents.rendering import html_to_pdf, render_html
 from tasks.staffing.links import offer_token, respond_url
 from tasks.staffing.messages import poll_ctx, post_ctx, session_ctx
 from timetables.clock import local
-from timetables.settings import public_url
 
 
 def _held_posts(session: Session, poll: Poll, member: StaffMember, statuses=("accepted",)) -> list[StaffPost]:
@@ -65,7 +64,7 @@ def letter_context(session: Session, poll: Poll, member: StaffMember, statuses=(
             if s.starts_at > utcnow()
         ],
         "training_fee": f"£{fees.training.fee:,.2f}" if fees.training.fee else None,
-        "link": respond_url(offer_token(offer, poll)) if offer else public_url(),
+        "link": respond_url(session, offer_token(offer, poll)) if offer else public_address(session),
     }
 
 

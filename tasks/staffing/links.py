@@ -12,23 +12,23 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from store import staff
+from store.identity.council import public_address
 from store.models import Poll
 from store.models.staff import StaffingPlan, StaffMember, StaffOffer, StaffPost, StaffRecruitment
 from store.staff import recruitment as staff_recruitment
 from tasks.messaging.tokens import TokenError, sign, verify
 from timetables.clock import LONDON
-from timetables.settings import public_url
 
 INVITATION = "staff-invitation"
 OFFER = "staff-offer"
 
 
-def respond_url(token: str) -> str:
-    return f"{public_url()}/staff/respond/{token}"
+def respond_url(session: Session, token: str) -> str:
+    return f"{public_address(session)}/staff/respond/{token}"
 
 
-def letter_url(token: str) -> str:
-    return f"{public_url()}/staff/letter/{token}.pdf"
+def letter_url(session: Session, token: str) -> str:
+    return f"{public_address(session)}/staff/letter/{token}.pdf"
 
 
 def invitation_token(rec: StaffRecruitment, plan: StaffingPlan) -> str:
@@ -101,10 +101,10 @@ def link_for(session: Session, poll: Poll, email: str) -> tuple[str, str]:
         .order_by(StaffOffer.id.desc())
     ).first()
     if offer is not None:
-        return "offer", respond_url(offer_token(offer, poll))
+        return "offer", respond_url(session, offer_token(offer, poll))
     rec = staff_recruitment.recruitment_for(session, poll, member)
     if rec is None:
         raise staff.StaffingError(
             f"{member.email} has not been invited to {poll.key}: run `pollflow recruit`"
         )
-    return "invitation", respond_url(invitation_token(rec, staff.require_plan(session, poll)))
+    return "invitation", respond_url(session, invitation_token(rec, staff.require_plan(session, poll)))

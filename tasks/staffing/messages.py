@@ -147,7 +147,7 @@ def invitation(
         person=person_ctx(member),
         poll=poll_ctx(poll, plan),
         days=duty_lines(session, poll, member),
-        link=respond_url(invitation_token(rec, plan)),
+        link=respond_url(session, invitation_token(rec, plan)),
         answer_by=when(answer_by),
     )
 
@@ -166,7 +166,7 @@ def invitation_chaser(
         offer=None,
         number=n,
         days=duty_lines(session, poll, member),
-        link=respond_url(invitation_token(rec, plan)),
+        link=respond_url(session, invitation_token(rec, plan)),
     )
 
 
@@ -185,7 +185,7 @@ def offer_chaser(
         offer={**post_ctx(session, post), "lapses": when(lapses)},
         number=1,
         days=[],
-        link=respond_url(offer_token(offer, poll)),
+        link=respond_url(session, offer_token(offer, poll)),
     )
 
 
@@ -203,7 +203,7 @@ def offer_message(
         poll=poll_ctx(poll, plan),
         post=post_ctx(session, post),
         answer_by=when(answer_by),
-        link=respond_url(offer_token(offer, poll)),
+        link=respond_url(session, offer_token(offer, poll)),
     )
 
 
@@ -225,7 +225,7 @@ def training_request(
         poll=poll_ctx(poll, plan),
         booking=None,
         sessions=[session_ctx(session, s) for s in sessions],
-        link=respond_url(offer_token(offer, poll)),
+        link=respond_url(session, offer_token(offer, poll)),
     )
 
 
@@ -247,7 +247,7 @@ def queue_answer_messages(session: Session, found: Resolved, answer: staff_recru
             available=answer.accepted,
             days=[long_date(dt.date.fromisoformat(d)) for d in rec.available_dates],
             roles=[staff.label(r) for r in rec.roles],
-            link=respond_url(invitation_token(rec, found.plan)),
+            link=respond_url(session, invitation_token(rec, found.plan)),
         )
     ]
     if answer.withdrawn or answer.released:
@@ -273,8 +273,8 @@ def queue_offer_messages(session: Session, found: Resolved, answer: staff_recrui
         person=person_ctx(found.member),
         poll=poll_ctx(found.poll, found.plan),
         post=post_ctx(session, found.post),
-        letter=letter_url(token),
-        link=respond_url(token),
+        letter=letter_url(session, token),
+        link=respond_url(session, token),
         training_needed=found.post.role in staffing_rules().training.required_for,
         sessions=[session_ctx(session, s) for s in sessions],
     )
@@ -323,6 +323,6 @@ def queue_booking_message(session: Session, found: Resolved, code: str) -> None:
         poll=poll_ctx(found.poll, found.plan),
         booking=session_ctx(session, training),
         sessions=[],
-        link=respond_url(offer_token(found.offer, found.poll)),
+        link=respond_url(session, offer_token(found.offer, found.poll)),
     )
     enqueue(session, [booked])

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from store import staff
 from store.audit import record
 from store.db import session_scope
+from store.identity.council import require_ready_to_send
 from store.models import Poll
 from store.models.staff import StaffingPlan, StaffOffer
 from store.outbox import enqueue
@@ -109,6 +110,8 @@ def send_invitations(poll_id: int, as_of: dt.datetime, actor: str) -> int:
         if as_of >= plan.recruitment_close:
             return 0
         new = staff_recruitment.invite(session, poll, plan, actor, as_of)
+        if new:
+            require_ready_to_send(session, "temporary staff")
         return enqueue(
             session, [messages.invitation(session, poll, plan, rec, member) for rec, member in new]
         )
@@ -129,6 +132,7 @@ def send_chasers(poll_id: int, as_of: dt.datetime, actor: str) -> dict:
             messages.offer_chaser(session, poll, plan, offer, member, post) for offer, member, post in offers
         ]
         if invites or offers:
+            require_ready_to_send(session, "temporary staff")
             record(
                 session,
                 actor,
@@ -178,6 +182,7 @@ def send_offers(poll_id: int, actor: str, as_of: dt.datetime | None = None) -> i
             messages.offer_message(session, poll, plan, offer, member, post) for offer, member, post in offers
         ]
         if offers:
+            require_ready_to_send(session, "temporary staff")
             record(
                 session,
                 actor,
@@ -214,6 +219,8 @@ def send_training_reminders(poll_id: int, as_of: dt.datetime) -> int:
             if offer is None:
                 continue
             requests.append(messages.training_request(session, poll, plan, offer, member, sessions))
+        if requests:
+            require_ready_to_send(session, "temporary staff")
         return enqueue(session, requests)
 
 

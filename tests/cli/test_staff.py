@@ -17,7 +17,14 @@ from pollflow.cli import main
 from store.models import AuditEntry, Notification
 from store.models.staff import StaffPost
 from tests.support.identity import tokens_for_by
-from tests.support.staff import FIXTURES, POLL, POLL_KEY, register, wychwood_register
+from tests.support.staff import FIXTURES, POLL, POLL_KEY, council_set, register, wychwood_register
+
+
+@pytest.fixture(autouse=True)
+def local_links(monkeypatch):
+    """A test machine: the links staff are sent lead to it, as meant."""
+    monkeypatch.setenv("POLLFLOW_ALLOW_LOCAL_LINKS", "1")
+
 
 pytestmark = pytest.mark.usefixtures("prefect")
 LINK = re.compile(r"/staff/respond/(\S+)")
@@ -45,6 +52,8 @@ def planned(sqlite_store, tmp_path, capsys):
         "--kind", "local", "--kind", "parish",
     )  # fmt: skip
     assert code == 0, err
+    with sqlite_store.session() as s:
+        council_set(s)  # as an administrator does in the workspace before staff are written to
     return sqlite_store
 
 

@@ -13,6 +13,13 @@ from store.models.staff import StaffOffer, StaffPost
 from tasks import staffing
 from tests.support.staff import BEFORE_INVITES, POLL, POLL_KEY, setup_poll
 
+
+@pytest.fixture(autouse=True)
+def public_address(monkeypatch):
+    """Staff are sent links to the council's own address (the pre-flight check refuses loopback)."""
+    monkeypatch.setenv("POLLFLOW_PUBLIC_URL", "https://elections.wychwood.gov.uk")
+
+
 pytestmark = pytest.mark.usefixtures("prefect")
 LINK = re.compile(r"(https?://\S+/staff/respond/(\S+))")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from store import staff
+from store.identity.council import save_council
 from store.models import Poll
 from store.models.staff import StaffingPlan, StaffMember, StaffOffer, StaffPost, StaffRecruitment
 from store.staff import need as staff_need
@@ -86,11 +87,33 @@ def wychwood_register() -> list[dict]:
     return people
 
 
+def council_set(session) -> None:
+    """The council's details saved, as an administrator does before staff are recruited (the
+    pre-flight check refuses to write to staff while they are pollflow's example)."""
+    save_council(
+        session,
+        {
+            "name": "Wychwood District Council",
+            "returning_officer": "Jane Smith",
+            "address": "Council Offices\nHigh Street\nWychwood OX7 1AA",
+            "email": "elections@wychwood.gov.uk",
+            "phone": "01234 567000",
+        },
+        "test",
+    )
+
+
 def setup_poll(
-    session, stations_file: str = "pollflow_stations.csv", people: list[dict] | None = None
+    session,
+    stations_file: str = "pollflow_stations.csv",
+    people: list[dict] | None = None,
+    council: bool = True,
 ) -> Poll:
-    """The Wychwood district and parish poll planned, its stations imported and staff registered."""
+    """The Wychwood district and parish poll planned, its stations imported and staff registered
+    (and, unless ``council`` is False, the council's details saved)."""
     seed_people(session)
+    if council:
+        council_set(session)
     poll, *_ = plan(session)
     save_stations(session, read_stations(FIXTURES / stations_file), "test")
     register(session, wychwood_register() if people is None else people)

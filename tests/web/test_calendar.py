@@ -17,7 +17,7 @@ def test_a_subscribed_calendar_lists_a_persons_open_work(sqlite_store, web_serve
     with sqlite_store.session() as s:
         seed_people(s)
         plan(s)
-    url = calendar_url("Bob@Wychwood.gov.uk")
+    url = calendar_url("Bob@Wychwood.gov.uk", web_server)
     assert url.startswith(web_server + "/calendar/") and url.endswith(".ics")
     response = requests.get(url, timeout=10)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
@@ -28,7 +28,7 @@ def test_a_subscribed_calendar_lists_a_persons_open_work(sqlite_store, web_serve
 
 
 def test_a_tampered_or_foreign_link_finds_nothing(sqlite_store, web_server):
-    url = calendar_url("bob@wychwood.gov.uk")
+    url = calendar_url("bob@wychwood.gov.uk", web_server)
     tampered = url.replace("/calendar/", "/calendar/x")
     assert requests.get(tampered, timeout=10).status_code == 404
     foreign = f"{web_server}/calendar/{sign('invitation', {'email': 'bob@wychwood.gov.uk'})}.ics"
@@ -55,7 +55,7 @@ def test_a_name_with_a_line_break_still_gives_a_feed_and_each_entry_links_to_the
         plan(s)
         bob = s.exec(select(Person).where(Person.email == "bob@wychwood.gov.uk")).one()
         bob.name = "Bob\nOfficer {{ x }}"  # as an older import might have stored it
-    response = requests.get(calendar_url("bob@wychwood.gov.uk"), timeout=10)
+    response = requests.get(calendar_url("bob@wychwood.gov.uk", web_server), timeout=10)
     assert response.status_code == 200
     cal = Calendar.from_ical(response.text)
     assert str(cal["x-wr-calname"]) == "Election work: Bob Officer {{ x }}"
