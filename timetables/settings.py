@@ -18,8 +18,9 @@ Every setting has a default that works on a laptop.
 - POLLFLOW_ALLOW_LOCAL_LINKS=1: a training or test machine, where links to this machine are
   meant (otherwise nothing goes to temporary staff while links point at a loopback address).
 - POLLFLOW_BANK_HOLIDAYS_URL (GOV.UK's): where `pollflow holidays refresh` fetches from.
-- POLLFLOW_STAFFING_CONFIG, POLLFLOW_FEES_CONFIG: a council's own staffing ratios and fees laid
-  over config/staffing.yaml and config/fees.yaml (or staffing.yaml / fees.yaml in POLLFLOW_HOME).
+- POLLFLOW_STAFFING_CONFIG, POLLFLOW_FEES_CONFIG, POLLFLOW_ALERTS_CONFIG: a council's own
+  staffing ratios, fees and alert policy laid over config/staffing.yaml, config/fees.yaml and
+  config/alerts.yaml (or the file of that name in POLLFLOW_HOME).
 - POLLFLOW_DOCUMENTS_DIR ($POLLFLOW_HOME/published): where published notices are written.
 - POLLFLOW_DOCUMENTS_WEBHOOK_URL, POLLFLOW_DOCUMENTS_WEBHOOK_SECRET: where published notices are
   announced (the council's website), with a signature.

@@ -300,6 +300,12 @@ def example_council() -> Council:
     return _parse(StaffingRules, _stamps([CONFIG_DIR / "staffing.yaml"])).council
 
 
+def layered(model: type[BaseModel], name: str, env: str) -> BaseModel:
+    """Any of pollflow's configuration files (config/<name>, with the council's own file laid
+    over it) as ``model``: the staffing rules, the fees, the alert policy."""
+    return _load(model, name, env)[0]
+
+
 def fee_schedule() -> Fees:
     return _load(Fees, "fees.yaml", "POLLFLOW_FEES_CONFIG")[0]
 
