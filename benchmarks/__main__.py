@@ -7,7 +7,17 @@ explicit (tests/test_registries.py checks that every bench_*.py module is on it)
 import importlib
 import sys
 
-BENCHMARKS = ("allocation", "canvass", "delivery", "documents", "planning", "scan", "timetables", "workspace")
+BENCHMARKS = (
+    "allocation",
+    "canvass",
+    "delivery",
+    "documents",
+    "kill",
+    "planning",
+    "scan",
+    "timetables",
+    "workspace",
+)
 
 
 def main(names: list[str]) -> None:

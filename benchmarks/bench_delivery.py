@@ -51,9 +51,9 @@ controller.stop()
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, script: str = SERVER):
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
         self.port = int(self.process.stdout.readline())
 
@@ -68,7 +68,7 @@ class Server:
         self.process.wait(10)
 
 
-def messages(prefix: str) -> list[OutgoingMessage]:
+def messages(prefix: str, n: int = N) -> list[OutgoingMessage]:
     return [
         OutgoingMessage(
             dedupe_key=f"bench:{prefix}:{i}",
@@ -78,7 +78,7 @@ def messages(prefix: str) -> list[OutgoingMessage]:
             subject=f"Reminder: publish the notice of election ({i})",
             body="The notice of election must be published by 4pm on Monday 29 March.\n" * 8,
         )
-        for i in range(N)
+        for i in range(n)
     ]
 
 

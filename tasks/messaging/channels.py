@@ -3,6 +3,9 @@ webhook. Each channel raises ``TemporaryFailure`` (try again later: server down,
 or ``PermanentFailure`` (never going to work: bad address, rejected) so that the outbox can retry
 the one and record the other.
 
+Each channel's ``prepare`` makes what it sends (an email) before ``send`` sends it, so that delivery
+can do everything else it has to first, and nothing between the send and recording it.
+
 Configuration problems (nothing configured, a bad URL or key, a refused login or sender) are
 temporary: the message waits, with the reason as its error, until someone fixes the settings,
 rather than being thrown away. A channel that cannot reach its server at all says so for the rest
@@ -122,7 +125,8 @@ class SmtpChannel:
             self._connection = connection
         return self._connection
 
-    def _email(self, message: Notification) -> EmailMessage:
+    def prepare(self, message: Notification) -> EmailMessage:
+        """The email, made before anything is sent (``send`` takes it)."""
         email = EmailMessage()
         try:
             email["From"] = self.mail_from
@@ -145,8 +149,8 @@ class SmtpChannel:
             )
         return email
 
-    def send(self, message: Notification) -> str | None:
-        email = self._email(message)
+    def send(self, message: Notification, prepared: EmailMessage | None = None) -> str | None:
+        email = prepared if prepared is not None else self.prepare(message)
         connection = self._connect()
         try:
             connection.send_message(email)
@@ -206,7 +210,10 @@ class NotifyChannel:
         notifications = found.get("notifications", [])
         return notifications[0]["id"] if notifications else None
 
-    def send(self, message: Notification) -> str | None:
+    def prepare(self, message: Notification) -> None:
+        return None  # Notify makes the message from its template
+
+    def send(self, message: Notification, prepared: None = None) -> str | None:
         from notifications_python_client.errors import APIError, HTTPError
 
         if self._down:
@@ -259,7 +266,10 @@ class WebhookChannel:
         self.timeout = timeout
         self.session = requests.Session()
 
-    def send(self, message: Notification) -> str | None:
+    def prepare(self, message: Notification) -> None:
+        return None
+
+    def send(self, message: Notification, prepared: None = None) -> str | None:
         try:
             response = self.session.post(
                 self.url,

@@ -1,6 +1,9 @@
 """Delivering the outbox: claim a batch, send each message, record what happened to it.
 
-Each message is recorded in its own transaction as soon as its fate is known. Before each send
+Each message is recorded in its own transaction as soon as its fate is known: a message sent, the
+moment its server says it took it (store.sent: on PostgreSQL the database makes that record
+durable while the next message is sent, and it is checked before anything else is written; one
+record at most is in flight). Before each send
 the sender makes sure its lease on the message will outlast the send (renewing the lease on the
 rest of the batch when it runs low), so that no other sender can take a message over while it
 is being sent; a message another sender took over anyway is left to that sender.
@@ -18,6 +21,7 @@ from sqlmodel import Session
 from store import outbox
 from store.db import get_engine
 from store.models import Notification, NotificationStatus, utcnow
+from store.sent import RecordFailed, SentRecorder
 from tasks.messaging.channels import Channels, NotifyChannel, PermanentFailure, TemporaryFailure
 from timetables.settings import Settings, load
 
@@ -70,20 +74,27 @@ def deliver(
             engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection,
             Session(connection, expire_on_commit=False) as session,
         ):
-            while taken < limit:
-                claimed = outbox.claim(session, min(batch, limit - taken), lease, now)
-                if not claimed:
-                    break
-                taken += len(claimed)
-                pending = deque(claimed)
-                while pending:
-                    if pending[0].claimed_until - margin <= utcnow():
-                        held = outbox.extend(session, list(pending), lease)
-                        kept = {m.id for m in held}
-                        _lost(report, [m for m in pending if m.id not in kept])
-                        pending = deque(held)
-                        continue
-                    _send_one(session, channels, pending.popleft(), report, now)
+            sent = SentRecorder(session.connection())
+            try:
+                while taken < limit:
+                    _settle(sent, report)
+                    claimed = outbox.claim(session, min(batch, limit - taken), lease, now)
+                    if not claimed:
+                        break
+                    taken += len(claimed)
+                    pending = deque(claimed)
+                    while pending:
+                        if pending[0].claimed_until - margin <= utcnow():
+                            _settle(sent, report)
+                            held = outbox.extend(session, list(pending), lease)
+                            kept = {m.id for m in held}
+                            _lost(report, [m for m in pending if m.id not in kept])
+                            pending = deque(held)
+                            continue
+                        _send_one(session, sent, channels, pending.popleft(), report, now)
+                _settle(sent, report)
+            finally:
+                sent.abandon()
     finally:
         channels.close()
     return report
@@ -100,8 +111,16 @@ def _lost(report: DeliveryReport, messages: list[Notification]) -> None:
         report.errors.append(f"{message.recipient}: another sender took message {message.id} over")
 
 
+def _settle(sent: SentRecorder, report: DeliveryReport) -> None:
+    """Wait for the last message's record, if it is still in flight (see store.sent)."""
+    settled = sent.settle()
+    if settled is not None and not settled[1]:
+        _lost(report, [settled[0]])
+
+
 def _send_one(
     session: Session,
+    sent: SentRecorder,
     channels: Channels,
     message: Notification,
     report: DeliveryReport,
@@ -114,25 +133,36 @@ def _send_one(
             # A retry, perhaps after a sender died mid-send: ask Notify before sending again.
             provider_id = channel.already_sent(message.dedupe_key)
         if provider_id is None:
-            provider_id = channel.send(message)
+            prepared = channel.prepare(message)  # the email made, then the last record settled:
+            _settle(sent, report)  # it is durable before this message goes, nothing in between
+            provider_id = channel.send(message, prepared)
     except TemporaryFailure as exc:
+        _settle(sent, report)  # the last message's record, before this one's
         recorded = outbox.mark_retry(session, message, str(exc), now)
         _count_retry(report, message)
         report.errors.append(f"{message.recipient}: {exc}")
     except PermanentFailure as exc:
+        _settle(sent, report)
         recorded = outbox.mark_failed(session, message, str(exc))
         report.failed += 1
         report.errors.append(f"{message.recipient}: {exc}")
+    except RecordFailed:
+        raise  # the store, not this message: the run stops
     except Exception as exc:
         # A fault of pollflow's or a library's: this message is retried (and given up on once it
         # is no longer worth sending) instead of stopping every message after it, run after run.
         channels.close()
+        _settle(sent, report)
         recorded = outbox.mark_retry(session, message, f"unexpected error: {exc!r}", now)
         _count_retry(report, message)
         report.errors.append(f"{message.recipient}: unexpected error: {exc!r}")
     else:
-        recorded = outbox.mark_sent(session, message, provider_id)
+        # At once, nothing in between: a sender killed from the moment the server took the message
+        # until this statement reaches the database leaves the message to be sent again.
+        _settle(sent, report)  # (settled already, unless Notify had sent it before)
+        sent.record(message, provider_id)  # its answer is read as the next message is made
         report.sent += 1
+        return
     if not recorded:
         _lost(report, [message])
 
