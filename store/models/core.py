@@ -111,6 +111,7 @@ class WorkItem(SQLModel, table=True):
     election_id: str | None = None  # the election, where a combined poll has one item per election
     # The due date the overdue (or missed) alert was raised for: one alert per due date.
     alerted_due_at: dt.datetime | None = None
+    escalated_due_at: dt.datetime | None = None  # raised with the managers, for this due date
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 

@@ -21,15 +21,16 @@ from sqlmodel import Session
 
 from store.audit import record
 from store.db import session_scope
+from store.identity.council import council_name
 from store.models import AuditEntry, Poll, Reminder, TimetableEvent, WorkItem, WorkStatus
 from store.outbox import OutgoingMessage, enqueue, message
 from store.owners import MANAGERS
 from tasks.messaging.context import Context, stamp
+from tasks.messaging.policy import policy
 from tasks.messaging.render import render
 from timetables import settings
 from timetables.clock import local
 
-ESCALATION = ("electoral-services-manager", "returning-officer", "deputy-returning-officer")
 MISSED = "statutory deadline missed"  # the audit action that records an escalation
 
 
@@ -40,6 +41,7 @@ class ScanResult:
     overdue: int = 0
     missed: int = 0
     unassigned: int = 0
+    escalated: int = 0  # overdue work raised with the managers after the policy's time
     queued: int = 0  # messages new to the outbox
     approaching_events: list[dict] = field(default_factory=list)  # for pollflow.deadline.approaching
     missed_events: list[dict] = field(default_factory=list)  # for pollflow.deadline.missed
@@ -51,6 +53,7 @@ class ScanResult:
             "overdue": self.overdue,
             "missed_statutory_deadlines": self.missed,
             "unassigned": self.unassigned,
+            "overdue_raised_with_managers": self.escalated,
             "messages_queued": self.queued,
         }
 
@@ -68,6 +71,7 @@ def scan(session: Session, as_of: dt.datetime) -> ScanResult:
     messages = _due_reminders(ctx, as_of, result)
     alerts, missed = _overdue(ctx, as_of, result)
     messages += alerts
+    messages += _still_overdue(ctx, as_of, result)
     # Statutory work alerted as overdue earlier, whose statutory deadline came later than the
     # work's own due time (a notice due by 17:00 may lawfully go up until midnight) and has now
     # passed too.
@@ -180,6 +184,52 @@ def _overdue(
         if event is not None and event.due_at < as_of:
             missed.append(item)
     return messages, missed
+
+
+def _still_overdue(ctx: Context, as_of: dt.datetime, result: ScanResult) -> list[OutgoingMessage]:
+    """Owned work still open the policy's time after it was due: raised with the managers
+    (config/alerts.yaml), once per due date. Work no one owns went to them when it fell due."""
+    rules = policy()
+    items = ctx.session.scalars(
+        select(WorkItem)
+        .join(Poll, Poll.id == WorkItem.poll_id)
+        .where(
+            WorkItem.status == WorkStatus.OPEN,
+            Poll.status == "planned",
+            WorkItem.owner_id.is_not(None),
+            WorkItem.due_at < as_of - rules.overdue_to_manager_after,
+            or_(WorkItem.escalated_due_at.is_(None), WorkItem.escalated_due_at != WorkItem.due_at),
+        )
+        .order_by(WorkItem.due_at, WorkItem.id)
+    ).all()
+    messages = []
+    council = council_name(ctx.session) if items else ""
+    for item in items:
+        item.escalated_due_at = item.due_at
+        poll, owner, details = ctx.poll(item.poll_id), ctx.person(item.owner_id), ctx.item(item)
+        for manager in ctx.holders(rules.managers):
+            if manager.id == item.owner_id:
+                continue  # their own work: the overdue alert told them
+            messages.append(
+                message(
+                    f"overdue-manager:{item.id}:{stamp(item.due_at)}:{manager.id}",
+                    "overdue-manager",
+                    render(
+                        "overdue_manager",
+                        person=manager,
+                        poll=poll,
+                        item=details,
+                        owner_name=owner.name if owner else "no one",
+                        after_hours=rules.overdue_to_manager_after_hours,
+                        council=council,
+                    ),
+                    to=manager,
+                    poll_id=poll.id,
+                    work_item_id=item.id,
+                )
+            )
+        result.escalated += 1
+    return messages
 
 
 def _missed(ctx: Context, missed: list[WorkItem], result: ScanResult) -> list[OutgoingMessage]:
@@ -295,7 +345,7 @@ def missed_messages(ctx: Context, poll: Poll, item: WorkItem, open_work: list[di
             poll_id=poll.id,
             work_item_id=item.id,
         )
-        for person in ctx.holders(ESCALATION)
+        for person in ctx.holders(policy().missed_to)
     ]
     if settings.load().webhook_url:
         out.append(

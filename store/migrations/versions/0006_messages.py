@@ -5,6 +5,7 @@ person prefers to hear
   fixed number of times; past it the message fails, saying why.
 - notification.gathered_into: a message folded into one that gathers a person's messages
   (tasks/messaging/gather.py); its status is then 'gathered'.
+- work_item.escalated_due_at: overdue work raised with the managers, for which due date.
 - person.hear_by (email | text | webhook | digest) and person.webhook_url: each person's own
   choice, within what the alert policy requires (config/alerts.yaml).
 
@@ -30,6 +31,8 @@ def upgrade() -> None:
     with op.batch_alter_table("notification") as table:
         table.add_column(sa.Column("useful_until", WHEN(), nullable=True))
         table.add_column(sa.Column("gathered_into", sa.Integer(), nullable=True))
+    with op.batch_alter_table("work_item") as table:
+        table.add_column(sa.Column("escalated_due_at", WHEN(), nullable=True))
     with op.batch_alter_table("person") as table:
         table.add_column(sa.Column("hear_by", STRING(length=20), nullable=False, server_default="email"))
         table.add_column(sa.Column("webhook_url", STRING(length=500), nullable=True))
@@ -39,6 +42,8 @@ def downgrade() -> None:
     with op.batch_alter_table("person") as table:
         table.drop_column("webhook_url")
         table.drop_column("hear_by")
+    with op.batch_alter_table("work_item") as table:
+        table.drop_column("escalated_due_at")
     with op.batch_alter_table("notification") as table:
         table.drop_column("gathered_into")
         table.drop_column("useful_until")

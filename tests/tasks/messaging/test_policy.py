@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import select, update
 
 from store import outbox
-from store.models import Notification, Person
+from store.models import Notification, Person, WorkItem
 from store.outbox import OutgoingMessage
 from store.staff.config import ConfigError
+from tasks.messaging import alerts
 from tasks.messaging.gather import gather
 from tasks.messaging.policy import policy
+from tests.support.helpers import london, plan, seed_people
 from timetables.clock import LONDON
 
 NOON = dt.datetime(2027, 3, 2, 12, 0, tzinfo=LONDON)  # a Tuesday, outside quiet hours
@@ -131,3 +133,36 @@ def test_a_councils_policy_is_laid_over_the_default_and_a_bad_value_named(tmp_pa
     own.write_text("quiet_hour: {start: '20:00', end: '07:00'}\n")
     with pytest.raises(ConfigError, match=r"quiet_hour: Extra inputs are not permitted"):
         policy()
+
+
+def test_overdue_work_is_raised_with_the_manager_once_after_the_policys_time(store):
+    with store.session() as s:
+        seed_people(s)
+        plan(s, ids=["local.hartfield.2027-05-06"], kinds=None)
+    as_of = london("2027-04-01T10:00")
+    with store.session() as s:
+        first = alerts.scan(s, as_of)
+        raised = list(s.scalars(select(Notification).where(Notification.kind == "overdue-manager")))
+        items = {i.id: i for i in s.scalars(select(WorkItem))}
+        alice = s.scalars(select(Person).where(Person.email == "alice@wychwood.gov.uk")).one()
+        day_before = as_of - dt.timedelta(hours=24)
+        late = [
+            i for i in items.values()
+            if i.status == "open" and i.owner_id not in (None, alice.id) and i.due_at < day_before
+        ]  # fmt: skip
+        assert late, "the Hartfield poll has someone else's work overdue by a day on 1 April"
+        # To the manager, about each such item once; never about the manager's own work.
+        assert sorted(n.work_item_id for n in raised) == sorted(i.id for i in late)
+        assert {n.recipient for n in raised} == {"alice@wychwood.gov.uk"}
+        assert first.escalated >= len(late)
+        one = raised[0]
+        owner = s.get(Person, items[one.work_item_id].owner_id)
+        assert one.subject.startswith("STILL OVERDUE: ") and owner.name in one.subject
+        assert "more than 24 hours later" in one.body and f"/work/{one.work_item_id}" in one.body
+        assert "Wychwood District Council" in one.body
+    with store.session() as s:
+        again = alerts.scan(s, as_of + dt.timedelta(hours=1))
+        assert again.escalated == 0
+        assert len(
+            list(s.scalars(select(Notification).where(Notification.kind == "overdue-manager")))
+        ) == len(raised)
