@@ -26,7 +26,6 @@ from store.models import AuditEntry, Poll, Reminder, TimetableEvent, WorkItem, W
 from store.outbox import OutgoingMessage, enqueue, message
 from store.owners import MANAGERS
 from tasks.messaging.context import Context, stamp
-from tasks.messaging.policy import policy
 from tasks.messaging.render import render
 from timetables import settings
 from timetables.clock import local
@@ -147,17 +146,7 @@ def _overdue(
     """Work past its due date, alerted once per due date: to its owner, or to the managers when
     no one owns it. Returns the alerts, and the statutory work whose statutory deadline has
     passed too (missed)."""
-    overdue = ctx.session.scalars(
-        select(WorkItem)
-        .join(Poll, Poll.id == WorkItem.poll_id)
-        .where(
-            WorkItem.status == WorkStatus.OPEN,
-            Poll.status == "planned",
-            WorkItem.due_at < as_of,
-            or_(WorkItem.alerted_due_at.is_(None), WorkItem.alerted_due_at != WorkItem.due_at),
-        )
-        .order_by(WorkItem.due_at, WorkItem.id)
-    ).all()
+    overdue = _not_yet_raised(ctx, as_of, WorkItem.alerted_due_at)
     messages = []
     missed: list[WorkItem] = []
     for item in overdue:
@@ -186,22 +175,30 @@ def _overdue(
     return messages, missed
 
 
-def _still_overdue(ctx: Context, as_of: dt.datetime, result: ScanResult) -> list[OutgoingMessage]:
-    """Owned work still open the policy's time after it was due: raised with the managers
-    (config/alerts.yaml), once per due date. Work no one owns went to them when it fell due."""
-    rules = policy()
-    items = ctx.session.scalars(
+def _not_yet_raised(ctx: Context, before: dt.datetime, raised_for, *more) -> list[WorkItem]:
+    """Open work of planned polls due before ``before`` and not yet raised for its due date:
+    ``raised_for`` is the column holding the due date it was last raised for."""
+    return ctx.session.scalars(
         select(WorkItem)
         .join(Poll, Poll.id == WorkItem.poll_id)
         .where(
             WorkItem.status == WorkStatus.OPEN,
             Poll.status == "planned",
-            WorkItem.owner_id.is_not(None),
-            WorkItem.due_at < as_of - rules.overdue_to_manager_after,
-            or_(WorkItem.escalated_due_at.is_(None), WorkItem.escalated_due_at != WorkItem.due_at),
+            WorkItem.due_at < before,
+            or_(raised_for.is_(None), raised_for != WorkItem.due_at),
+            *more,
         )
         .order_by(WorkItem.due_at, WorkItem.id)
     ).all()
+
+
+def _still_overdue(ctx: Context, as_of: dt.datetime, result: ScanResult) -> list[OutgoingMessage]:
+    """Owned work still open the policy's time after it was due: raised with the managers
+    (config/alerts.yaml), once per due date. Work no one owns went to them when it fell due."""
+    rules = ctx.policy
+    items = _not_yet_raised(
+        ctx, as_of - rules.overdue_to_manager_after, WorkItem.escalated_due_at, WorkItem.owner_id.is_not(None)
+    )
     messages = []
     council = council_name(ctx.session) if items else ""
     for item in items:
@@ -345,7 +342,7 @@ def missed_messages(ctx: Context, poll: Poll, item: WorkItem, open_work: list[di
             poll_id=poll.id,
             work_item_id=item.id,
         )
-        for person in ctx.holders(policy().missed_to)
+        for person in ctx.holders(ctx.policy.missed_to)
     ]
     if settings.load().webhook_url:
         out.append(

@@ -4,6 +4,7 @@ and what it waits for, each looked up once for a whole scan (a busy check writes
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 
 from sqlmodel import Session, select
 
@@ -12,6 +13,7 @@ from store.models import Person, Poll, TimetableEvent, WorkItem
 from store.owners import holders
 from store.queries import event_for
 from store.work import open_blockers
+from tasks.messaging.policy import Policy, policy
 from tasks.messaging.render import when
 from timetables.clock import local
 
@@ -30,14 +32,16 @@ class Context:
         self._polls: dict[int, Poll] = {}
         self._events: dict[tuple[int, str], TimetableEvent | None] = {}
         self._holders: dict[tuple[str, ...], list[Person]] = {}
-        self._address: str | None = None
 
-    @property
+    @cached_property
+    def policy(self) -> Policy:
+        """The alert policy, read once per check."""
+        return policy()
+
+    @cached_property
     def address(self) -> str:
         """The workspace's public address, once per check (the council's details say it)."""
-        if self._address is None:
-            self._address = public_address(self.session)
-        return self._address
+        return public_address(self.session)
 
     def person(self, person_id: int | None) -> Person | None:
         if person_id is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from store.identity.council import council_name
@@ -79,11 +79,7 @@ def _last_sent(session: Session, person_ids: list[int]) -> dict[int, dt.datetime
         .where(Notification.person_id.in_(person_ids), Notification.status == NotificationStatus.SENT)
         .group_by(Notification.person_id)
     ).all()
-    return {person_id: _aware(at) for person_id, at in rows if at is not None}
-
-
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)  # SQLite's max() gives a naive time
+    return {person_id: at for person_id, at in rows if at is not None}
 
 
 def _fold(session: Session, person: Person, waiting: list[Notification], council: str) -> None:
@@ -114,11 +110,5 @@ def _fold(session: Session, person: Person, waiting: list[Notification], council
     folded = session.scalar(
         select(Notification.id).where(Notification.dedupe_key == f"gathered:{person.id}:{key}")
     )
-    session.execute(
-        update(Notification)
-        .where(Notification.id.in_([m.id for m in waiting]))
-        .values(status=NotificationStatus.GATHERED, gathered_into=folded),
-        execution_options={"synchronize_session": False},
-    )
-    for m in waiting:
+    for m in waiting:  # written by the flush at the end of gather(), with the rest
         m.status, m.gathered_into = NotificationStatus.GATHERED, folded

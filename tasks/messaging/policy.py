@@ -47,13 +47,16 @@ class QuietHours(_Strict):
 
 
 class Policy(_Strict):
-    overdue_to_manager_after_hours: int = Field(24, ge=1)
-    gather_minutes: int = Field(60, ge=0)
-    quiet_hours: QuietHours | None = None
-    urgent: tuple[str, ...] = ("missed",)
-    gathered: tuple[str, ...] = ()
-    missed_to: tuple[str, ...] = ()
-    managers: tuple[str, ...] = ()
+    """config/alerts.yaml, which says what each key means: every key is given there, so the
+    file is the one place the defaults are written."""
+
+    overdue_to_manager_after_hours: int = Field(ge=1)
+    gather_minutes: int = Field(ge=0)
+    quiet_hours: QuietHours | None
+    urgent: tuple[str, ...]
+    gathered: tuple[str, ...]
+    missed_to: tuple[str, ...]
+    managers: tuple[str, ...]
 
     @property
     def gather_window(self) -> dt.timedelta:
