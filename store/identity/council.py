@@ -33,7 +33,10 @@ def council_name(session: Session) -> str:
 def public_address(session: Session) -> str:
     """Where people reach the workspace, for every link pollflow sends: the address an
     administrator saved with the council's details, else POLLFLOW_PUBLIC_URL's."""
-    saved = council(session)
+    return _address(council(session))
+
+
+def _address(saved: Council | None) -> str:
     return ((saved.public_url if saved is not None else None) or settings.public_url()).rstrip("/")
 
 
@@ -42,9 +45,10 @@ def not_ready_to_send(session: Session) -> list[str]:
     the council's details are still pollflow's example, or links would point at this machine.
     Empty when they may go."""
     problems = []
-    if council(session) is None and staffing_rules().council == example_council():
+    saved = council(session)
+    if saved is None and staffing_rules().council == example_council():
         problems.append(f"the council's details are pollflow's example ({example_council().name})")
-    address = public_address(session)
+    address = _address(saved)
     if _loopback(address) and not settings.local_links_allowed():
         problems.append(f"links would point at {address}, which only this machine can reach")
     return problems
