@@ -82,10 +82,16 @@ def _last_sent(session: Session, person_ids: list[int]) -> dict[int, dt.datetime
     return {person_id: at for person_id, at in rows if at is not None}
 
 
+def _without_greeting(body: str) -> str:
+    """A message's text without its own 'Dear ...,' line: the gathered message greets them once."""
+    first, _, rest = body.strip().partition("\n")
+    return rest.strip() if first.startswith("Dear ") and first.endswith(",") else body.strip()
+
+
 def _fold(session: Session, person: Person, waiting: list[Notification], council: str) -> None:
     """One message for everything waiting for ``person``; each of those marked as gathered into it."""
     key = hashlib.sha256("|".join(m.dedupe_key for m in waiting).encode()).hexdigest()[:24]
-    parts = [f"{n}. {m.subject}\n\n{m.body.strip()}" for n, m in enumerate(waiting, 1)]
+    parts = [f"{n}. {m.subject}\n\n{_without_greeting(m.body)}" for n, m in enumerate(waiting, 1)]
     body = (
         f"Dear {person.name},\n\n{len(waiting)} things from {council}'s election work since your "
         f"last message, gathered into one:\n\n" + "\n\n---\n\n".join(parts) + "\n"

@@ -39,7 +39,7 @@ def queue(session, to: Person | None, kind: str, n: int, at: dt.datetime, prefix
                 channel="email",
                 recipient=to.email if to else f"clerk{i}@example.com",
                 subject=f"{kind.title()} {i}: publish the notice of election",
-                body=f"Item {i}: see https://elections.wychwood.gov.uk/work/{i}\n",
+                body=f"Dear {to.name if to else 'Clerk'},\n\nItem {i}: see https://elections.wychwood.gov.uk/work/{i}\n",
                 person_id=to.id if to else None,
             )
             for i in range(n)
@@ -71,6 +71,7 @@ def test_several_messages_for_one_person_go_as_one_and_a_rerun_gathers_nothing_t
         assert one.subject == "3 things for you: Reminder 0: publish the notice of election, and more"
         assert "3 things from Wychwood District Council's election work" in one.body
         assert all(f"Reminder {i}: publish" in one.body and f"/work/{i}" in one.body for i in range(3))
+        assert one.body.count("Dear Alice,") == 1  # greeted once, not once a message
         assert {n.gathered_into for n in got["gathered"]} == {one.id}
         assert sorted(n.kind for n in got["queued"]) == [
             "gathered", "missed", "overdue", "staff-invitation", "staff-invitation"
