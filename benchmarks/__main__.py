@@ -17,6 +17,7 @@ BENCHMARKS = (
     "scan",
     "timetables",
     "workspace",
+    "burst",  # last: it starts a Prefect server and takes a few minutes
 )
 
 

@@ -96,6 +96,132 @@ def test_prefect_yaml_matches_serve_and_points_at_real_flows():
             assert trigger["expect"], deployment["name"]
 
 
+# The deployments events trigger: under a burst, one run a window each, one at a time.
+TRIGGERED = {"check-deadlines", "produce-documents", "deliver-outbox"}
+
+
+def test_triggered_deployments_coalesce_and_run_one_at_a_time():
+    from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+    from prefect.events.schemas.automations import Posture
+
+    from deployments.serve import deployments
+    from flows.reactions import WINDOW
+
+    for d in deployments():
+        if d.name not in TRIGGERED:
+            assert d.concurrency_limit is None, d.name
+            assert not d.triggers, d.name
+            continue
+        assert d.concurrency_limit == 1, d.name
+        assert d.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.ENQUEUE, d.name
+        for trigger in d.triggers:  # fires on the first event, then not again within the window
+            assert (trigger.posture, trigger.threshold, trigger.within) == (Posture.Reactive, 1, WINDOW)
+    # The run a delivery trigger starts is told when its event happened, to cover the window.
+    (deliver,) = [d for d in deployments() if d.name == "deliver-outbox"]
+    assert deliver.triggers[0].parameters["since"] == "{{ event.occurred.isoformat() }}"
+
+
+def test_the_server_renders_the_delivery_parameters_into_values_the_flow_accepts(monkeypatch):
+    """Through the server's own rendering of a run-deployment action: a one-expression template
+    goes through tojson, so a bare {{ event.occurred }} (a datetime) fails the action with
+    InvalidJinja and no run is made at all."""
+    import asyncio
+    import datetime as dt
+    import uuid
+
+    from prefect.server.events.actions import RunDeployment
+    from prefect.server.events.schemas.events import ReceivedEvent
+
+    from deployments.serve import deployments
+    from flows.reactions import deliver_now
+
+    occurred = dt.datetime(2027, 4, 1, 9, 30, tzinfo=dt.UTC)
+    event = ReceivedEvent(
+        event="pollflow.workitem.completed",
+        resource={"prefect.resource.id": "pollflow.workitem.project_plan"},
+        occurred=occurred,
+        id=uuid.uuid4(),
+    )
+    (deliver,) = [d for d in deployments() if d.name == "deliver-outbox"]
+    parameters = deliver.triggers[0].parameters
+    action = RunDeployment(source="selected", deployment_id=uuid.uuid4(), parameters=parameters)
+
+    async def context(self, templates, triggered_action):
+        return {"event": event}
+
+    monkeypatch.setattr(RunDeployment, "_template_context", context)
+    parameters = deliver_now.validate_parameters(asyncio.run(action.render_parameters(None)))
+    assert parameters["since"] == occurred
+    assert parameters["reason"] == "pollflow.workitem.completed on pollflow.workitem.project_plan"
+
+
+def test_prefect_yaml_has_the_same_triggers_and_concurrency_limits_as_serve():
+    """What prefect deploy makes of prefect.yaml, trigger by trigger, is what serve.py declares."""
+    from prefect.cli.deploy._triggers import _initialize_deployment_triggers
+
+    from deployments.serve import deployments
+
+    served = {d.name: d for d in deployments()}
+    spec = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text())
+    fields = ("name", "posture", "threshold", "within", "expect", "match", "parameters", "for_each")
+    for deployment in spec["deployments"]:
+        name = deployment["name"]
+        triggers = _initialize_deployment_triggers(name, deployment.get("triggers", []))
+        assert [[getattr(t, f) for f in fields] for t in triggers] == [
+            [getattr(t, f) for f in fields] for t in served[name].triggers
+        ], name
+        limit = deployment.get("concurrency_limit")
+        declared = (limit["limit"], limit["collision_strategy"]) if limit else None
+        options = served[name].concurrency_options
+        expected = (served[name].concurrency_limit, options.collision_strategy.value) if options else None
+        assert declared == expected, name
+
+
+def test_serve_caps_the_flow_runs_it_runs_at_once(monkeypatch):
+    import prefect
+
+    from deployments import serve
+
+    seen = {}
+    monkeypatch.setattr(prefect, "serve", lambda *d, **options: seen.update(options, count=len(d)))
+    serve.main()
+    assert seen == {"limit": serve.RUNNER_LIMIT, "count": 10}
+    assert 1 <= serve.RUNNER_LIMIT <= 4
+
+
+def test_a_triggered_delivery_keeps_delivering_until_its_window_has_closed(monkeypatch):
+    """Events in the window after the one that started the run start nothing: the run itself
+    picks up what they queued, with a last pass begun after the window closed."""
+    import datetime as dt
+
+    from flows import reactions
+    from tasks.messaging.delivery import DeliveryReport
+
+    monkeypatch.setattr(reactions, "WINDOW", dt.timedelta(seconds=0.4))
+    monkeypatch.setattr(reactions, "MARGIN", dt.timedelta(seconds=0.1))
+    monkeypatch.setattr(reactions, "POLL_SECONDS", 0.1)
+    monkeypatch.setattr(reactions, "markdown_artifact", lambda *args: None)
+    passes = []
+
+    def deliver_outbox():
+        passes.append(dt.datetime.now(dt.UTC))
+        return DeliveryReport(sent=1 if len(passes) == 2 else 0)  # one queued mid-window
+
+    monkeypatch.setattr(reactions, "deliver_outbox", deliver_outbox)
+    since = dt.datetime.now(dt.UTC)
+    summary = reactions.deliver_now.fn("pollflow.workitem.completed on x", since=since)
+    assert summary["sent"] == 1 and summary["passes"] == len(passes) >= 3
+    assert passes[-1] >= since + dt.timedelta(seconds=0.5)  # the last look began after it closed
+    assert passes[-2] < since + dt.timedelta(seconds=0.5)
+    # Run by hand (no event), it delivers once and ends.
+    passes.clear()
+    assert reactions.deliver_now.fn()["passes"] == 1
+    # Started late (queued behind another run), it delivers once: its window has closed.
+    passes.clear()
+    late = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    assert reactions.deliver_now.fn(since=late.replace(tzinfo=None))["passes"] == 1
+
+
 def wait_until(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
