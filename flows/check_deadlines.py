@@ -9,7 +9,7 @@ from prefect import flow
 
 from flows.publish import emit, markdown_artifact
 from tasks.steps import deliver_outbox, scan_deadlines
-from timetables.clock import now
+from timetables.clock import ahead, now
 
 
 @flow(name="check-deadlines")
@@ -26,7 +26,7 @@ def check_deadlines(as_of: dt.datetime | None = None, deliver: bool = True) -> d
             [payload["election_id"]] if payload["election_id"] else payload["poll_key"].split("+"),
             payload,
         )
-    report = deliver_outbox() if deliver else None
+    report = deliver_outbox(now=ahead(as_of)) if deliver else None
     summary = {**scanned.summary(), **({"delivery": report.summary()} if report else {})}
     markdown_artifact(
         f"check-{as_of:%Y%m%d%H%M}",

@@ -8,14 +8,14 @@ from prefect import flow
 
 from flows.publish import markdown_artifact
 from tasks.steps import deliver_outbox, queue_digests
-from timetables.clock import now
+from timetables.clock import ahead, now
 
 
 @flow(name="daily-digest")
 def daily_digest(as_of: dt.datetime | None = None, deliver: bool = True) -> dict:
     as_of = as_of or now()
     queued = queue_digests(as_of)
-    report = deliver_outbox() if deliver else None
+    report = deliver_outbox(now=ahead(as_of)) if deliver else None
     summary = {"digests_queued": queued, **({"delivery": report.summary()} if report else {})}
     markdown_artifact(
         f"digest-{as_of:%Y%m%d}",

@@ -206,7 +206,8 @@ def _run(console: Console, demo_home, mail: MailCollector) -> None:
     digest = run_flow("daily_digest:daily_digest", as_of=at("2027-04-01T08:00"))
 
     table = Table(title="4. Deadline checks, as if run on these days (the team records work as it goes)")
-    for column in ("As of", "Work done", "Reminders", "Overdue", "Missed statutory", "New messages", "Sent"):
+    columns = ("As of", "Work done", "Reminders", "Overdue", "Missed statutory", "New messages", "Sent")
+    for column in (*columns, "Gathered into them"):
         table.add_column(column, justify="right")
     for moment, completed, result in rows:
         table.add_row(
@@ -217,6 +218,7 @@ def _run(console: Console, demo_home, mail: MailCollector) -> None:
             str(result["missed_statutory_deadlines"]),
             str(result["messages_queued"]),
             str(result["delivery"]["sent"]),
+            str(result["delivery"].get("gathered", 0)),
         )
     console.print(table)
     console.print(f"5. Morning digests for Thu 1 Apr 2027: {digest['digests_queued']} sent")
@@ -364,9 +366,11 @@ def _summary(console, demo_home, mail, may, by, ics_file, xlsx_file, published) 
     )
     for message in mail.messages[:3]:
         console.print(f"  e.g. to {message['To']}: {message['Subject']}")
+    # 'gathered': messages that went inside another (one a person a delivery: the alert policy).
+    others = "".join(f", {k} {v}" for k, v in sorted(counts.items()) if k not in {"sent", "gathered"})
     console.print(
-        f"Outbox: {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))} "
-        f"(POLLFLOW_HOME={demo_home} pollflow outbox)"
+        f"Outbox: sent {counts.get('sent', 0)}, with {counts.get('gathered', 0)} more gathered into "
+        f"them{others} (POLLFLOW_HOME={demo_home} pollflow outbox)"
     )
     console.print(
         f"Store: {demo_home / 'pollflow.db'}; audit trail: POLLFLOW_HOME={demo_home} "

@@ -73,8 +73,10 @@ def queue_digests(as_of: dt.datetime) -> int:
 
 
 @task(name="deliver outbox", **RETRIED, **TASK)
-def deliver_outbox(limit: int = delivery.RUN_LIMIT) -> delivery.DeliveryReport:
-    return delivery.deliver_outbox(limit)
+def deliver_outbox(
+    limit: int = delivery.RUN_LIMIT, now: dt.datetime | None = None
+) -> delivery.DeliveryReport:
+    return delivery.deliver_outbox(limit, now)
 
 
 # --- staff ---------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL", "0.5")
 os.environ.pop("PREFECT_API_URL", None)
+# The alert policy without quiet hours (tests/support/alerts.yaml says why).
+os.environ["POLLFLOW_ALERTS_CONFIG"] = os.path.join(os.path.dirname(__file__), "support", "alerts.yaml")
 for name in ("POLLFLOW_DATABASE_URL", "POLLFLOW_SMTP_URL", "POLLFLOW_NOTIFY_API_KEY", "POLLFLOW_WEBHOOK_URL"):
     os.environ.pop(name, None)
 

@@ -28,3 +28,9 @@ def long_date(day: dt.date) -> str:
 
 def now() -> dt.datetime:
     return dt.datetime.now(LONDON)
+
+
+def ahead(as_of: dt.datetime) -> dt.datetime | None:
+    """``as_of`` if it is later than now (a rehearsal acting as if it were then), else None: a
+    check as of a past time (catching up) delivers by the clock, since what it queued is due now."""
+    return as_of if as_of > now() else None

@@ -246,9 +246,21 @@ def check(
         f"deadlines {summary['missed_statutory_deadlines']}, unassigned {summary['unassigned']}: "
         f"{summary['messages_queued']} new messages; sent {delivery.get('sent', 0)}, "
         f"retrying {delivery.get('retrying', 0)}, failed {delivery.get('failed', 0)}."
+        + _policy_note(delivery)
     )
     for error in delivery.get("errors", [])[:5]:
         out.print(f"[yellow]delivery:[/yellow] {error}")
+
+
+def _policy_note(delivery: dict) -> str:
+    """What the alert policy did before sending (tasks/messaging/gather.py), where it did anything."""
+    parts = {
+        "gathered": "{} gathered into one message for each person",
+        "held": "{} waiting for quiet hours or the gathering window to end",
+        "to_digest": "{} left to the morning digest of those who chose it",
+    }
+    said = [text.format(delivery[key]) for key, text in parts.items() if delivery.get(key)]
+    return f" Of the messages due: {'; '.join(said)}." if said else ""
 
 
 def _preview(out, moment: dt.datetime) -> None:

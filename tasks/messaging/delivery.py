@@ -7,6 +7,10 @@ record at most is in flight). Before each send
 the sender makes sure its lease on the message will outlast the send (renewing the lease on the
 rest of the batch when it runs low), so that no other sender can take a message over while it
 is being sent; a message another sender took over anyway is left to that sender.
+
+Before the first claim the alert policy is applied to what is due (tasks/messaging/gather.py: quiet
+hours, gathering several messages to one person into one, the digest-only choice), in a
+transaction of its own, by the same clock as the claims.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from store.db import get_engine
 from store.models import Notification, NotificationStatus, utcnow
 from store.sent import RecordFailed, SentRecorder
 from tasks.messaging.channels import Channels, NotifyChannel, PermanentFailure, TemporaryFailure
+from tasks.messaging.gather import gather
+from tasks.messaging.policy import Policy
 from timetables.settings import Settings, load
 
 # The longest a send may take (the SMTP timeout is 20 s, Notify's 30 s): a message is only sent
@@ -39,12 +45,14 @@ class DeliveryReport:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     taken_over: int = 0  # messages another sender took over after this one's lease ran out
+    gathered: dict = field(default_factory=dict)  # what the alert policy held, gathered, left to the digest
 
     def summary(self) -> dict:
         return {
             "sent": self.sent,
             "retrying": self.retrying,
             "failed": self.failed,
+            **{k: v for k, v in self.gathered.items() if v},
             "errors": self.errors[:20],
         }
 
@@ -56,12 +64,17 @@ def deliver(
     limit: int = RUN_LIMIT,
     batch: int = 100,
     now: dt.datetime | None = None,
+    rules: Policy | None = None,
 ) -> DeliveryReport:
     """Send what is due in the outbox, up to ``limit`` messages, each in its own transaction.
 
-    ``now`` is the delivery's clock for what is due and when a retry falls due (tests move it
-    on); leases are renewed by the real clock."""
+    ``now`` is the delivery's clock for what is due, for the policy's quiet hours and gathering,
+    and for when a retry falls due (a simulated check and tests move it on); leases are renewed by
+    the real clock. ``rules``: the alert policy (else config/alerts.yaml and the council's)."""
     report = DeliveryReport()
+    with Session(engine) as session:
+        report.gathered = gather(session, now, rules)
+        session.commit()
     channels = Channels(settings)
     lease = dt.timedelta(seconds=max(settings.delivery_lease_seconds, 1))
     margin = min(SEND_MARGIN, lease / 2)
@@ -100,9 +113,10 @@ def deliver(
     return report
 
 
-def deliver_outbox(limit: int = RUN_LIMIT) -> DeliveryReport:
-    """Deliver the store's outbox through the channels the settings configure (the flows' step)."""
-    return deliver(get_engine(), load(), limit=limit)
+def deliver_outbox(limit: int = RUN_LIMIT, now: dt.datetime | None = None) -> DeliveryReport:
+    """Deliver the store's outbox through the channels the settings configure (the flows' step);
+    ``now``: a simulated check's time (else the clock)."""
+    return deliver(get_engine(), load(), limit=limit, now=now)
 
 
 def _lost(report: DeliveryReport, messages: list[Notification]) -> None:

@@ -12,7 +12,7 @@ from sqlmodel import Session, create_engine, select
 
 from pollflow.demo import DEMO_PASSWORD
 from store.identity.credentials import sign_in_with_password
-from store.models import Person
+from store.models import Notification, Person
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def test_the_demo_plans_checks_delivers_publishes_and_summarises(tmp_path):
     assert "1 published on Wed 31 Mar 2027" in out
     assert re.search(r"Planned the registration year canvass\.wychwood\.2027: \d+ statutory events", out)
     delivered = int(re.search(r"Messages delivered to the demo's SMTP server: (\d+)", out).group(1))
-    assert delivered > 0 and f"Outbox: sent {delivered} " in out
+    assert delivered > 0 and f"Outbox: sent {delivered}, with " in out
 
     notice = next((tmp_path / "demo" / "published").rglob("notice_of_election.pdf"))
     text = PdfReader(notice).pages[0].extract_text()
@@ -49,4 +49,23 @@ def test_the_demo_plans_checks_delivers_publishes_and_summarises(tmp_path):
         people = session.exec(select(Person)).all()
         assert len(people) == 5
         assert all(sign_in_with_password(session, p.email, DEMO_PASSWORD).person for p in people)
+        assert_messages_humane(session, people, delivered)
     engine.dispose()
+
+
+def assert_messages_humane(session, people, delivered):
+    """The shipped alert policy over the demo's five checks and a digest, person by person: a
+    missed statutory deadline once per statutory event, everything else one message a delivery."""
+    checks = 5
+    sent = session.exec(select(Notification).where(Notification.status == "sent")).all()
+    assert len(sent) == delivered
+    for person in people:
+        theirs = [n for n in sent if n.person_id == person.id]
+        missed = [n.dedupe_key.rsplit(":", 1)[0] for n in theirs if n.kind == "missed"]
+        assert len(missed) == len(set(missed)), person.email  # once per statutory event
+        assert sum(n.kind == "digest" for n in theirs) <= 1, person.email  # one morning's digest
+        rest = [n for n in theirs if n.kind not in {"missed", "digest"}]
+        assert len(rest) <= checks, (person.email, [n.subject for n in rest])
+    # Humane: the busiest officer hears a handful of times over the election, not dozens.
+    assert max(sum(n.person_id == p.id for n in sent) for p in people) <= 15
+    assert session.exec(select(Notification).where(Notification.status == "gathered")).first()

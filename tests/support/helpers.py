@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from store.models import Notification
 from store.people import PersonRow, save_people
 from store.planning import sync_poll
 from timetables import timetable_for
@@ -63,3 +66,13 @@ def plan(
 
 def london(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+def went_once(session) -> int:
+    """Check that every message in the outbox went, on its own or gathered into one message for
+    its person (the alert policy, tasks/messaging/gather.py), and say how many went."""
+    rows = session.scalars(select(Notification)).all()
+    sent = {n.id for n in rows if n.status == "sent"}
+    stray = [f"{n.dedupe_key} ({n.status})" for n in rows if n.id not in sent and n.gathered_into not in sent]
+    assert not stray, f"not sent, nor gathered into a message sent: {stray}"
+    return len(sent)

@@ -22,6 +22,12 @@ from timetables.clock import LONDON
 NOON = dt.datetime(2027, 3, 2, 12, 0, tzinfo=LONDON)  # a Tuesday, outside quiet hours
 
 
+@pytest.fixture(autouse=True)
+def shipped_policy(monkeypatch):
+    """These tests are of the policy pollflow ships, not the tests' own (tests/support/alerts.yaml)."""
+    monkeypatch.delenv("POLLFLOW_ALERTS_CONFIG")
+
+
 def person(session, email: str, hear_by: str = "email") -> Person:
     p = Person(email=email, name=email.split("@")[0].title(), hear_by=hear_by)
     session.add(p)
