@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlmodel import Session
 from store.audit import record
 from store.models import SIGNOFF_ROLES, AuditEntry, Person, Poll, WorkDependency, WorkItem, WorkStatus, utcnow
 from store.people import find_person, roles_of
-from store.queries import find_work_item
+from store.queries import CHUNK, find_work_item
 from timetables.errors import PollflowError
 
 
@@ -83,6 +84,24 @@ def open_blockers(session: Session, item: WorkItem) -> list[WorkItem]:
             .where(WorkDependency.work_item_id == item.id, WorkItem.status == WorkStatus.OPEN)
         ).all()
     )
+
+
+def open_blockers_of(session: Session, items: Iterable[WorkItem]) -> dict[int, list[WorkItem]]:
+    """``open_blockers`` for many items at once, in one query (per CHUNK of them): each item's id
+    to the open work it waits for (an empty list for work that waits for nothing)."""
+    ids = list(dict.fromkeys(item.id for item in items))
+    found: dict[int, list[WorkItem]] = {item_id: [] for item_id in ids}
+    for start in range(0, len(ids), CHUNK):
+        batch = ids[start : start + CHUNK]
+        rows = session.execute(
+            select(WorkDependency.work_item_id, WorkItem)
+            .join(WorkDependency, WorkDependency.depends_on_id == WorkItem.id)
+            .where(WorkDependency.work_item_id.in_(batch), WorkItem.status == WorkStatus.OPEN)
+            .order_by(WorkDependency.work_item_id, WorkDependency.id)
+        ).all()
+        for item_id, blocker in rows:
+            found[item_id].append(blocker)
+    return found
 
 
 def open_dependents(session: Session, item: WorkItem) -> list[WorkItem]:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from store.audit import record
@@ -25,12 +26,25 @@ from store.identity.council import council_name
 from store.models import AuditEntry, Poll, Reminder, TimetableEvent, WorkItem, WorkStatus
 from store.outbox import OutgoingMessage, enqueue, message
 from store.owners import MANAGERS
+from store.planning_rows import insert_entries
 from tasks.messaging.context import Context, stamp
 from tasks.messaging.render import render
 from timetables import settings
 from timetables.clock import local
 
 MISSED = "statutory deadline missed"  # the audit action that records an escalation
+
+# What a scan marks as raised, each written for all its rows in one executemany (one call to the
+# driver; psycopg pipelines it) rather than row by row as the ORM flushed them, an UPDATE per item
+# whenever the next query autoflushed. In the scan's transaction, so the marks are kept with the
+# messages they stand for or not at all. An item is marked for the due date it was loaded with,
+# not the row's due_at now: if a replan moves it meanwhile, the new date is raised in its turn.
+_work, _reminder = WorkItem.__table__, Reminder.__table__
+_RAISED = {
+    column: _work.update().where(_work.c.id == bindparam("item_id")).values({column: bindparam("due")})
+    for column in ("alerted_due_at", "escalated_due_at")
+}
+_SENT = _reminder.update().where(_reminder.c.id == bindparam("reminder_id")).values(sent_at=bindparam("sent"))
 
 
 @dataclass
@@ -97,10 +111,9 @@ def _due_reminders(ctx: Context, as_of: dt.datetime, result: ScanResult) -> list
         )
         .order_by(Reminder.remind_at, Reminder.id)
     ).all()
-    latest: dict[int, tuple[Reminder, WorkItem]] = {}
-    for reminder, item in due:
-        reminder.sent_at = as_of
-        latest[item.id] = (reminder, item)
+    _mark_sent(ctx, [reminder for reminder, _ in due], as_of)
+    latest: dict[int, tuple[Reminder, WorkItem]] = {item.id: (reminder, item) for reminder, item in due}
+    ctx.prefetch(item for _, item in latest.values() if item.due_at > as_of)
     messages = []
     unassigned: set[int] = set()
     for reminder, item in latest.values():
@@ -147,10 +160,10 @@ def _overdue(
     no one owns it. Returns the alerts, and the statutory work whose statutory deadline has
     passed too (missed)."""
     overdue = _not_yet_raised(ctx, as_of, WorkItem.alerted_due_at)
+    ctx.prefetch(overdue)
     messages = []
     missed: list[WorkItem] = []
     for item in overdue:
-        item.alerted_due_at = item.due_at
         poll = ctx.poll(item.poll_id)
         due = stamp(item.due_at)
         owner = ctx.person(item.owner_id)
@@ -172,6 +185,7 @@ def _overdue(
         event = ctx.event(item)
         if event is not None and event.due_at < as_of:
             missed.append(item)
+    _mark_raised(ctx, overdue, "alerted_due_at")  # before _missed_since_overdue reads it
     return messages, missed
 
 
@@ -199,10 +213,10 @@ def _still_overdue(ctx: Context, as_of: dt.datetime, result: ScanResult) -> list
     items = _not_yet_raised(
         ctx, as_of - rules.overdue_to_manager_after, WorkItem.escalated_due_at, WorkItem.owner_id.is_not(None)
     )
+    ctx.prefetch(items)
     messages = []
     council = council_name(ctx.session) if items else ""
     for item in items:
-        item.escalated_due_at = item.due_at
         poll, owner, details = ctx.poll(item.poll_id), ctx.person(item.owner_id), ctx.item(item)
         for manager in ctx.holders(rules.managers):
             if manager.id == item.owner_id:
@@ -226,7 +240,24 @@ def _still_overdue(ctx: Context, as_of: dt.datetime, result: ScanResult) -> list
                 )
             )
         result.escalated += 1
+    _mark_raised(ctx, items, "escalated_due_at")
     return messages
+
+
+def _mark_raised(ctx: Context, items: list[WorkItem], column: str) -> None:
+    """Record each item raised (``column``) for the due date it has in the session."""
+    if items:
+        ctx.session.connection().execute(_RAISED[column], [{"item_id": i.id, "due": i.due_at} for i in items])
+    for item in items:
+        # As written, and not pending: later queries in the scan, and the flush, agree with the row.
+        set_committed_value(item, column, item.due_at)
+
+
+def _mark_sent(ctx: Context, reminders: list[Reminder], as_of: dt.datetime) -> None:
+    if reminders:
+        ctx.session.connection().execute(_SENT, [{"reminder_id": r.id, "sent": as_of} for r in reminders])
+    for reminder in reminders:
+        set_committed_value(reminder, "sent_at", as_of)
 
 
 def _missed(ctx: Context, missed: list[WorkItem], result: ScanResult) -> list[OutgoingMessage]:
@@ -234,10 +265,11 @@ def _missed(ctx: Context, missed: list[WorkItem], result: ScanResult) -> list[Ou
     escalation sent once per statutory event (not per piece of work under it: the proof, approval
     and publication of one notice are one missed deadline), listing what is still open under it."""
     by_event: dict[tuple, list[WorkItem]] = {}
+    entries = []
     for item in missed:
         poll = ctx.poll(item.poll_id)
         payload = _event_payload(ctx, poll, item, "missed")
-        record(
+        entry = record(
             ctx.session,
             "flow:check-deadlines",
             MISSED,
@@ -250,14 +282,18 @@ def _missed(ctx: Context, missed: list[WorkItem], result: ScanResult) -> list[Ou
                 "deadline": payload["deadline"],
             },
         )
+        entries.append(entry)
         result.missed += 1
         result.missed_events.append(payload)
         event = ctx.event(item)
         by_event.setdefault((poll.id, event.key, event.scope, stamp(event.due_at)), []).append(item)
+    insert_entries(ctx.session, entries)  # in one INSERT: the ORM's flush writes one at a time on SQLite
+    under = [_open_under(ctx, *ident[:3], items) for ident, items in by_event.items()]
+    ctx.prefetch(item for still_open in under for item in still_open)
     messages = []
-    for (poll_id, event_key, scope, _), items in by_event.items():
-        still_open = _open_under(ctx, poll_id, event_key, scope, items)
-        messages.extend(missed_messages(ctx, ctx.poll(poll_id), items[0], [ctx.item(i) for i in still_open]))
+    for still_open in under:  # each led by the first of its event's missed items
+        first, details = still_open[0], [ctx.item(i) for i in still_open]
+        messages.extend(missed_messages(ctx, ctx.poll(first.poll_id), first, details))
     return messages
 
 
