@@ -49,7 +49,7 @@ class OutgoingMessage:
     dedupe_key: str  # queued once per key, however often it is offered
     kind: str  # what it is about: reminder, overdue, staff-offer, canvass-report...
     channel: str  # email, sms or webhook
-    recipient: str  # an email address, a phone number, or "webhook"
+    recipient: str  # an email address, a phone number, "webhook" (the team's), or a webhook's address
     subject: str
     body: str
     poll_id: int | None = None
@@ -72,7 +72,12 @@ def message(
 ) -> OutgoingMessage:
     """A message from a rendered (subject, body): to a person (their email, unless ``recipient``
     says otherwise, such as their phone), or to a bare ``recipient`` (a member of staff, the
-    team's webhook)."""
+    team's webhook).
+
+    A message to a person is queued by email whatever they chose: the kinds the alert policy
+    gathers are re-addressed the way they chose to hear just before delivery, by
+    tasks.messaging.gather with tasks.messaging.policy.route_for (the store knows nothing of the
+    policy), so that a choice changed while a message waits holds for that message too."""
     subject, body = rendered
     if recipient is None:
         if to is None:

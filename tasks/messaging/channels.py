@@ -258,11 +258,27 @@ class NotifyChannel:
         pass
 
 
-class WebhookChannel:
-    """A Teams or Slack incoming webhook: both accept {"text": ...}."""
+def _is_url(recipient: str) -> bool:
+    parts = urlparse(recipient)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
-    def __init__(self, url: str, timeout: float = 10):
-        self.url = url
+
+def _without_key(text: str, url: str) -> str:
+    """``text`` (a connection error, which quotes the address) without the webhook's path and
+    query: they are the key to its channel (Slack's in the path, Teams workflows' in the query)."""
+    parts = urlparse(url)
+    text = text.replace(url, f"{parts.scheme}://{parts.netloc}/…")
+    secret = parts.path + (f"?{parts.query}" if parts.query else "")
+    return text.replace(secret, "/…") if len(secret) > 1 else text
+
+
+class WebhookChannel:
+    """Teams or Slack incoming webhooks (both accept {"text": ...}): the team's, for a message to
+    "webhook", or a person's own, for a message whose recipient is its address. One session for
+    them all, which keeps a connection open to each host for the run."""
+
+    def __init__(self, url: str | None, timeout: float = 10):
+        self.url = url  # the team's, POLLFLOW_WEBHOOK_URL
         self.timeout = timeout
         self.session = requests.Session()
 
@@ -270,18 +286,25 @@ class WebhookChannel:
         return None
 
     def send(self, message: Notification, prepared: None = None) -> str | None:
+        own = _is_url(message.recipient)
+        url = message.recipient if own else self.url
+        if not url:
+            raise TemporaryFailure("no webhook configured (POLLFLOW_WEBHOOK_URL)")
+        # Errors are kept with the message and shown in reports: they name the webhook's host only.
+        host = urlparse(url).hostname
+        which = f"their own webhook at {host}" if own else f"the team's webhook at {host}"
         try:
             response = self.session.post(
-                self.url,
+                url,
                 json={"text": f"{message.subject}\n\n{message.body}"},
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
-            raise TemporaryFailure(f"webhook unreachable: {exc}") from exc
+            raise TemporaryFailure(f"{which} is unreachable: {_without_key(str(exc), url)}") from exc
         if response.status_code == 429 or response.status_code >= 500:
-            raise TemporaryFailure(f"webhook answered {response.status_code}")
+            raise TemporaryFailure(f"{which} answered {response.status_code}")
         if response.status_code >= 400:
-            raise PermanentFailure(f"webhook refused the message: {response.status_code}")
+            raise PermanentFailure(f"{which} refused the message: {response.status_code}")
         return None
 
     def close(self) -> None:
@@ -311,7 +334,8 @@ class Channels:
         if message.channel not in ("email", "sms", "webhook"):
             raise PermanentFailure(f"no such channel: {message.channel!r} (email, sms or webhook)")
         if message.channel == "webhook":
-            if not s.webhook_url:
+            # To a person's own webhook (its address the recipient), or else to the team's.
+            if not s.webhook_url and not _is_url(message.recipient):
                 raise TemporaryFailure("no webhook configured (POLLFLOW_WEBHOOK_URL)")
             return self._get("webhook")
         if message.channel == "sms" or s.notify_api_key:

@@ -49,6 +49,8 @@ ROUTES = [
     ("GET", "/admin/tokens", "administer", None),
     ("POST", "/admin/tokens/999999/revoke", "administer", {}),
     ("GET", "/account", None, None),
+    ("POST", "/account/hearing", None, {"hear_by": ""}),
+    ("POST", "/account/hearing", None, {"hear_by": "digest"}),
     ("POST", "/account/tokens", None, {"name": ""}),
     ("POST", "/account/tokens/999999/revoke", None, {}),
     ("POST", "/account/sign-out-everywhere", None, {}),
