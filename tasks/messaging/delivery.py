@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -119,10 +120,18 @@ def deliver_outbox(limit: int = RUN_LIMIT, now: dt.datetime | None = None) -> De
     return deliver(get_engine(), load(), limit=limit, now=now)
 
 
+def _who(message: Notification) -> str:
+    """Whom a message was for, as the report says it: a person's own webhook address is the key to
+    their channel, so only its host is shown."""
+    if message.recipient.startswith(("https://", "http://")):
+        return f"their own webhook ({urlsplit(message.recipient).hostname})"
+    return message.recipient
+
+
 def _lost(report: DeliveryReport, messages: list[Notification]) -> None:
     for message in messages:
         report.taken_over += 1
-        report.errors.append(f"{message.recipient}: another sender took message {message.id} over")
+        report.errors.append(f"{_who(message)}: another sender took message {message.id} over")
 
 
 def _settle(sent: SentRecorder, report: DeliveryReport) -> None:
@@ -154,12 +163,12 @@ def _send_one(
         _settle(sent, report)  # the last message's record, before this one's
         recorded = outbox.mark_retry(session, message, str(exc), now)
         _count_retry(report, message)
-        report.errors.append(f"{message.recipient}: {exc}")
+        report.errors.append(f"{_who(message)}: {exc}")
     except PermanentFailure as exc:
         _settle(sent, report)
         recorded = outbox.mark_failed(session, message, str(exc))
         report.failed += 1
-        report.errors.append(f"{message.recipient}: {exc}")
+        report.errors.append(f"{_who(message)}: {exc}")
     except RecordFailed:
         raise  # the store, not this message: the run stops
     except Exception as exc:
@@ -169,7 +178,7 @@ def _send_one(
         _settle(sent, report)
         recorded = outbox.mark_retry(session, message, f"unexpected error: {exc!r}", now)
         _count_retry(report, message)
-        report.errors.append(f"{message.recipient}: unexpected error: {exc!r}")
+        report.errors.append(f"{_who(message)}: unexpected error: {exc!r}")
     else:
         # At once, nothing in between: a sender killed from the moment the server took the message
         # until this statement reaches the database leaves the message to be sent again.

@@ -1,6 +1,7 @@
 """Before each delivery: the alert policy applied to what is due for the team (tasks/messaging/
 policy.py). In one transaction, so a crash leaves everything as it was:
 
+- each message goes the way its person chose to hear (policy.route_for), read at this moment;
 - a message for someone who hears only by the morning digest is not sent (marked 'gathered',
   with nothing to gather it into: the digest lists the work);
 - in quiet hours every message the policy gathers waits until they end;
@@ -23,7 +24,7 @@ from sqlmodel import Session
 from store.identity.council import council_name
 from store.models import Notification, NotificationStatus, Person, utcnow
 from store.outbox import OutgoingMessage, enqueue
-from tasks.messaging.policy import Policy, policy
+from tasks.messaging.policy import Policy, policy, route_for
 
 
 def gather(session: Session, now: dt.datetime | None = None, rules: Policy | None = None) -> dict:
@@ -53,7 +54,8 @@ def gather(session: Session, now: dt.datetime | None = None, rules: Policy | Non
         if people[m.person_id].hear_by == "digest":
             m.status, m.last_error = NotificationStatus.GATHERED, "not sent: they hear by the morning digest"
             done["to_digest"] += 1
-        else:
+        else:  # the way they chose to hear, read now: a choice changed since it was queued counts
+            m.channel, m.recipient = route_for(people[m.person_id], m.kind, rules)
             by_person.setdefault(m.person_id, []).append(m)
     quiet_end = rules.quiet_hours.holds(now) if rules.quiet_hours else None
     last_sent = _last_sent(session, list(by_person)) if rules.gather_minutes else {}
@@ -97,6 +99,8 @@ def _fold(session: Session, person: Person, waiting: list[Notification], council
         f"last message, gathered into one:\n\n" + "\n\n---\n\n".join(parts) + "\n"
     )
     channel, recipient = waiting[0].channel, waiting[0].recipient
+    if channel == "sms":  # several things are too long for a text (Notify's limit is 918 characters)
+        channel, recipient = "email", person.email
     enqueue(
         session,
         [

@@ -180,16 +180,13 @@ def test_their_own_webhook_needs_no_team_webhook_and_its_key_stays_out_of_errors
         error = s.scalars(select(Notification)).one().last_error
     assert error.startswith("their own webhook at 127.0.0.1 is unreachable")
     assert "own-channel-key" not in error and "POLLFLOW_WEBHOOK_URL" not in error
+    assert report.errors[0].startswith("their own webhook (127.0.0.1): ")  # the run's report, too
+    assert not any("own-channel-key" in e for e in report.errors)
 
 
 # --- before delivery, by gather() -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gather() does not yet re-address messages by route_for (one line, see the report); "
-    "take this mark off once it does",
-)
 def test_gather_sends_what_is_due_the_way_each_person_chose(store, monkeypatch):
     monkeypatch.setenv("POLLFLOW_PUBLIC_URL", "https://elections.wychwood.gov.uk")
     with store.session() as s:
@@ -214,3 +211,20 @@ def test_gather_sends_what_is_due_the_way_each_person_chose(store, monkeypatch):
         for choice, person_id in by.items():
             assert got[("missed", person_id)] == ("queued", "email", chose[choice].email), choice
         assert got[("invitation", by["text"])] == ("queued", "email", "tex@wychwood.gov.uk")
+
+
+def test_several_things_for_someone_who_hears_by_text_are_gathered_into_an_email(store):
+    """A gathered message is too long for a text (Notify refuses over 918 characters)."""
+    with store.session() as s:
+        tex = people()["text"]
+        s.add(tex)
+        s.flush()
+        enqueue(s, [message(f"reminder:{tex.id}:{i}", "reminder", RENDERED, to=tex) for i in range(2)])
+        assert gather(s, NOON)["gathered"] == 2
+        (folded,) = s.scalars(select(Notification).where(Notification.kind == "gathered")).all()
+        assert (folded.channel, folded.recipient, folded.status) == ("email", tex.email, "queued")
+        one = message(f"reminder:{tex.id}:alone", "reminder", RENDERED, to=tex)
+        enqueue(s, [one])
+        gather(s, NOON)
+        alone = s.scalars(select(Notification).where(Notification.dedupe_key == one.dedupe_key)).one()
+        assert (alone.channel, alone.recipient) == ("sms", PHONE)  # one thing alone goes as they chose
