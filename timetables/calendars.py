@@ -256,6 +256,20 @@ class Calendar:
             return day
         return self._working_day(self._rank[self._index(day) + 1] + count - 1, day)
 
+    def days_plus_holidays(self, day: dt.date, count: int) -> dt.date:
+        """``count`` days after ``day``, and a day more for each bank holiday (a weekday that is
+        not a working day here) from ``day`` to the end, the added days included."""
+
+        def holiday(d: dt.date) -> bool:
+            return d.weekday() < 5 and not self.is_working_day(d)
+
+        end = day + dt.timedelta(days=count + holiday(day))
+        current = day
+        while current < end:
+            current += dt.timedelta(days=1)
+            end += dt.timedelta(days=holiday(current))
+        return end
+
     def roll_forward(self, day: dt.date) -> dt.date:
         """``day`` if it is a working day, else the next working day (RPA 1983 s.119 style)."""
         return self._working_day(self._rank[self._index(day)], day)

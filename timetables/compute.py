@@ -49,6 +49,7 @@ class Step:
     calendar: str
     roll_forward: bool
     fixed: Spec | None = None  # a fixed date, placed in the registration year
+    plus_holidays: bool = False  # "days" and a day more for each bank holiday in them
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def _step(spec: Spec, definition: Definition, nation: str, source: str) -> Step:
         count=getattr(spec, unit),
         calendar=calendar,
         roll_forward=spec.roll_forward,
+        plus_holidays=spec.plus_holidays,
     )
 
 
@@ -224,7 +226,7 @@ UNIT_CODES = {"working_days": WORKING_DAYS, "days": DAYS, "months": MONTHS}
 def _quick(step: Step) -> tuple | None:
     """A step as (anchor, calendar, unit code, signed count, roll forward), for the fast path;
     a count of calendar days as a timedelta, ready to add. A fixed date takes the full path."""
-    if step.fixed is not None:
+    if step.fixed is not None or step.plus_holidays:
         return None
     count = step.sign * step.count
     return (
@@ -476,7 +478,9 @@ class _Run:
             if self.check_provisional and not provisional:
                 provisional = cal.provisional(base, day)
             return day, provisional
-        if step.unit == "days":
+        if step.plus_holidays:
+            day = cal.days_plus_holidays(base, step.count)
+        elif step.unit == "days":
             day = base + dt.timedelta(days=step.sign * step.count)
         else:
             day = add_months(base, step.sign * step.count)

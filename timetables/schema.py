@@ -74,6 +74,11 @@ class Spec(Strict):
     roll_forward: bool = Field(
         False, description="move a last day that is not a working day to the next working day"
     )
+    plus_holidays: bool = Field(
+        False,
+        description="with 'after' and 'days': a day more for each bank holiday in the period (a "
+        "weekday that is not a working day in the calendar), as a recall petition's signing period",
+    )
 
     @model_validator(mode="after")
     def _one_anchor_one_unit(self) -> Spec:
@@ -94,6 +99,8 @@ class Spec(Strict):
             raise ValueError("give exactly one of 'working_days', 'days' or 'months'")
         if self.roll_forward and self.working_days is not None:
             raise ValueError("'roll_forward' applies to 'days' or 'months', not 'working_days'")
+        if self.plus_holidays and (self.days is None or self.after is None):
+            raise ValueError("'plus_holidays' applies to a count of 'days' 'after' an anchor")
         return self
 
     @property

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from timetables import timetable_for
+from timetables.errors import OverrideError
 
 D = dt.date.fromisoformat
 
@@ -361,3 +362,75 @@ def test_northern_ireland_council_elections_18_may_2023():
     expect(tt, "electoral_identity_card", "2023-05-05")
     expect(tt, "poll", "2023-05-18", "07:00")
     assert "vac" not in tt
+
+
+# --- Recall petitions (Recall of MPs Act 2015 s.9(2); domain notes §9.3) -----------------------
+
+
+@pytest.mark.parametrize(
+    "petition,nation,closes",
+    [
+        # The petition officers' notices: each closed a day later for each bank holiday in the six weeks.
+        ("recall.north-antrim.2018-08-08", "northern-ireland", "2018-09-19"),  # August bank holiday
+        ("recall.peterborough.2019-03-19", "england", "2019-05-01"),  # Good Friday and Easter Monday
+        ("recall.brecon-and-radnorshire.2019-05-09", "wales", "2019-06-20"),  # spring bank holiday
+        ("recall.rutherglen-and-hamilton-west.2023-06-20", "scotland", "2023-07-31"),  # none: six weeks
+    ],
+)
+def test_recall_petition_closes_at_5pm_a_day_later_for_each_bank_holiday(petition, nation, closes):
+    tt = timetable_for(petition, nation=nation)
+    expect(tt, "signing_closes", closes, "17:00")
+    assert at(tt, "poll").date == D(closes)  # signing runs to the close
+    # The absent-signing deadlines count back from the close.
+    assert at(tt, "proxy").date < D(closes) and at(tt, "postal_vote").date < at(tt, "proxy").date
+
+
+PETERBOROUGH = "recall.peterborough.2019-03-19"
+
+
+def test_a_petition_officer_may_close_a_petition_over_easter_after_the_six_weeks_alone():
+    """Peterborough 2019 could have closed on 29 April (six weeks, no days added): the petition
+    officer's date is taken, and the deadlines move with it; not before the six weeks end."""
+
+    def closing(day):
+        return timetable_for(PETERBOROUGH, nation="england", overrides={"signing_closes": day})
+
+    tt = closing("2019-04-29")
+    expect(tt, "signing_closes", "2019-04-29", "17:00")
+    assert at(tt, "proxy").date == D("2019-04-17")  # 6 working days before, over Easter
+    with pytest.raises(OverrideError, match="earliest is 2019-04-29"):
+        closing("2019-04-26")
+    with pytest.raises(OverrideError, match="latest is 2019-05-01"):
+        closing("2019-05-02")
+
+
+# --- Photo ID from 4 May 2023 at by-elections and recall petitions (SI 2022/1401 savings) --------
+
+
+def test_selby_and_ainsty_by_election_20_july_2023_had_a_voter_authority_certificate_deadline():
+    """The Electoral Commission's report on the July 2023 by-elections: VAC applications by 5pm
+    on Wednesday 12 July 2023, the sixth working day before polling day."""
+    tt = timetable_for("parl.selby-and-ainsty.by.2023-07-20", nation="england")
+    expect(tt, "vac", "2023-07-12", "17:00")
+
+
+def test_no_photo_id_at_the_west_lancashire_by_election_9_february_2023():
+    tt = timetable_for("parl.west-lancashire.by.2023-02-09", nation="england")
+    assert tt.find("vac") == []
+
+
+@pytest.mark.parametrize(
+    "election_id,photo_id",
+    [
+        ("parl.x.by.2023-05-03", False),
+        ("parl.x.by.2023-05-04", True),
+        ("parl.2023-05-04", False),  # a general election then would not have had it: 5 October 2023
+        ("recall.x.2023-05-03", False),  # a petition whose signing began by 3 May 2023
+        ("recall.x.2023-05-04", True),
+        ("pcc.x.2023-05-04", False),
+    ],
+)
+def test_photo_id_began_on_4_may_2023_for_by_elections_and_petitions(election_id, photo_id):
+    nation = None if election_id.startswith("parl.2") else "england"
+    tt = timetable_for(election_id, nation=nation) if nation else timetable_for(election_id)
+    assert bool(tt.find("vac")) is photo_id
