@@ -37,6 +37,7 @@ from tasks.documents.law import (
 from tasks.documents.rendering import MissingFieldError
 from tasks.documents.sources import Sources
 from tasks.documents.text import date_cy, date_text, event_texts, moment_texts, on_cy
+from tasks.documents.timetable_rows import timetable_rows
 from timetables.clock import LONDON, local
 from timetables.errors import PollflowError
 
@@ -420,67 +421,9 @@ def openings_context(src: Sources, scope: str) -> dict:
     return context
 
 
-# The Welsh for the timetable's labels, for the candidates' timetable of a Welsh poll.
-TIMETABLE_CY = {
-    "notice_of_election": "Cyhoeddi'r hysbysiad etholiad",
-    "close_of_nominations": "Y dyddiad cau ar gyfer cyflwyno papurau enwebu",
-    "withdrawals": "Y dyddiad cau ar gyfer tynnu'n ôl fel ymgeisydd",
-    "election_agents": "Y dyddiad cau ar gyfer penodi asiantiaid etholiad",
-    "sopn": "Cyhoeddi'r datganiad o'r personau a enwebwyd",
-    "election_agents_notice": "Cyhoeddi hysbysiad o enwau a chyfeiriadau swyddfeydd asiantiaid etholiad",
-    "first_interim_notice": "Hysbysiad interim cyntaf o newid i'r gofrestr",
-    "second_interim_notice": "Ail hysbysiad interim o newid i'r gofrestr",
-    "registration": "Y dyddiad cau ar gyfer ceisiadau i gofrestru i bleidleisio",
-    "postal_vote": "Y dyddiad cau ar gyfer ceisiadau newydd i bleidleisio drwy'r post, a newidiadau",
-    "proxy": "Y dyddiad cau ar gyfer ceisiadau newydd i bleidleisio drwy ddirprwy",
-    "notice_of_poll": "Cyhoeddi'r hysbysiad o'r bleidlais",
-    "polling_stations_notice": "Cyhoeddi'r hysbysiad o leoliad gorsafoedd pleidleisio",
-    "final_notice_of_alteration": "Hysbysiad terfynol o newid i'r gofrestr",
-    "polling_counting_agents": "Y dyddiad cau ar gyfer penodi asiantiaid pleidleisio a chyfrif",
-    "lost_postal_replacement_from": "Y diwrnod cyntaf i ofyn am bleidlais bost newydd yn lle un a gollwyd",
-    "poll": "Diwrnod pleidleisio (7 o'r gloch y bore tan 10 o'r gloch yr hwyr)",
-    "emergency_proxy": "Y dyddiad cau ar gyfer ceisiadau i bleidleisio drwy ddirprwy mewn argyfwng",
-    "replacement_postal_ballots": (
-        "Yr amser olaf i gael pleidlais bost newydd yn lle un a gollwyd neu a ddifethwyd"
-    ),
-    "declaration": "Datgan y canlyniad",
-    "expenses_return": "Y dyddiad cau ar gyfer ffurflenni treuliau etholiad ymgeiswyr",
-}
-CANDIDATE_EVENTS = (
-    "notice_of_election",
-    "close_of_nominations",
-    "withdrawals",
-    "election_agents",
-    "objections",
-    "sopn",
-    "election_agents_notice",
-    "registration",
-    "postal_vote",
-    "proxy",
-    "vac",
-    "notice_of_poll",
-    "polling_stations_notice",
-    "polling_counting_agents",
-    "sub_agents",
-    "poll",
-    "emergency_proxy",
-    "declaration",
-    "expenses_return",
-)
-
-
 def timetable_context(src: Sources, scope: str) -> dict:
     context = election_context(src, scope, "candidates_timetable")
-    events = src.events_for(scope)
-    rows = []
-    for key in CANDIDATE_EVENTS:
-        event = events.get(key)
-        if event is None:
-            continue
-        row = event_texts(event)
-        row["label_cy"] = TIMETABLE_CY.get(key)
-        rows.append(row)
-    context["timetable"] = _clean(rows)
+    context["timetable"] = _clean(timetable_rows(src.events_for(scope)))
     return context
 
 
@@ -656,9 +599,9 @@ for _spec in (
         title_cy="Hysbysiad o sesiynau agor pleidleisiau post",
         template=_fixed("postal_vote_openings.html.j2"),
         citation=_law(
-            "At least 48 hours' notice to candidates and agents of each opening of postal voters' ballot "
-            "boxes: Representation of the People (England and Wales) Regulations 2001 (SI 2001/341) Part V "
-            "(basis: derived; the rule text seen is the Scottish Parliament and Northern Ireland orders')"
+            "At least 48 hours' notice to each candidate of each opening of postal voters' ballot boxes: "
+            "Representation of the People (England and Wales) Regulations 2001 (SI 2001/341) reg 80, and "
+            "the corresponding regulations for Scotland and Northern Ireland"
         ),
         context=openings_context,
         scopes=per_election,
