@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from operator import attrgetter
 
+from timetables import amendments
 from timetables.calendars import registry
 from timetables.definitions import definitions
 from timetables.errors import (
@@ -607,7 +608,8 @@ def compute_events(
     check_provisional = run.check_provisional
     out: list[Event | None] = [None] * len(selection.rules)
     rest = selection.rules
-    if not overrides and not check_provisional and None not in positions:
+    amended = amendments.amended(plan.kind, plan.nation, poll)
+    if not overrides and not amended and not check_provisional and None not in positions:
         # Phase 1: every event counted in working days from polling day: one index each.
         for index, info, time, shape, cal_index, count in selection.from_poll:
             dates, position = positions[cal_index]
@@ -654,9 +656,15 @@ def compute_events(
             place = (lo, hi, provisional) if lo <= hi else run.place(rule, key)
         except KeyError:  # not a plain count, or an anchor that does not apply: the full path
             place = run.place(rule, key)
-        time = rule.rule.time
+        time, info = rule.rule.time, rule.info
         value = overrides.get(key) if overrides else None
-        if value is not None:
+        law = amended.get(key) if amended else None
+        if law is not None:  # the law's own date for this poll: not checked against the rule it replaces
+            if value is not None:
+                raise OverrideError(f"{key} was fixed for this poll by {law.citation}: it cannot be set")
+            place, time, shape = (law.date, law.date, False), law.time or time, "on"
+            info = replace(info, citation=f"{law.citation}, amending {info.citation}", basis="legislation")
+        elif value is not None:
             place = run.override(rule, key, place, value[0])
             time = value[1] or time
             shape = "on"
@@ -667,7 +675,13 @@ def compute_events(
                 shape = "window"
         else:
             lo = None
-        out[index] = Event(rule.info, hi, time, lo, provisional, election_id, shape, value is not None)
+        out[index] = Event(info, hi, time, lo, provisional, election_id, shape, value is not None)
+    if amended and not amended.keys() <= placed.keys():
+        unknown = ", ".join(sorted(amended.keys() - placed.keys()))
+        raise DefinitionError(
+            f"an amendment for this {plan.kind} poll on {poll.isoformat()} names {unknown}, which it "
+            f"does not have (`pollflow law amendments` lists them)"
+        )
     return out, check_provisional or selection.unconfirmed, run.notes  # type: ignore[return-value]
 
 

@@ -177,6 +177,7 @@ def serve(
 from pollflow.cli import (  # noqa: E402
     canvass,
     documents,
+    law,
     outbox,
     recruitment,
     staff,
@@ -186,7 +187,7 @@ from pollflow.cli import (  # noqa: E402
     work,
 )
 
-COMMAND_MODULES = (canvass, documents, outbox, recruitment, staff, stations, training, users, work)
+COMMAND_MODULES = (canvass, documents, law, outbox, recruitment, staff, stations, training, users, work)
 
 
 def main(argv: list[str] | None = None) -> int:

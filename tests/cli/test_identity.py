@@ -145,6 +145,10 @@ WRITES = [
     (["payroll", POLL], "manage_staff"),
     (["staff", "withdraw", POLL, "nobody@example.com"], "manage_staff"),
     (["replan", POLL, "--unset", "nonsense"], "plan"),
+    (
+        ["law", "amend", "ref", "2016-06-23", "nonsense", "2016-06-09", "--citation", "SI 2016/668 (test)"],
+        "plan",
+    ),
     (["done", "project_plan"], "complete_others"),
 ]
 

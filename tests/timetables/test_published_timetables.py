@@ -323,7 +323,8 @@ def test_ely_north_parish_poll_21_september_2023():
 def test_eu_referendum_23_june_2016():
     """EC timetable for the EU referendum (domain notes §9.1): any UK bank holiday skipped."""
     tt = timetable_for("ref.2016-06-23", nation="england")
-    expect(tt, "registration", "2016-06-07", "23:59")  # before the emergency extension to 9 June
+    # Extended from 7 June by SI 2016/668 when the registration website failed (test_amendments.py)
+    expect(tt, "registration", "2016-06-09", "23:59")
     expect(tt, "postal_vote", "2016-06-08", "17:00")
     expect(tt, "proxy", "2016-06-15", "17:00")
     expect(tt, "emergency_proxy", "2016-06-23", "17:00", earliest="2016-06-15")
