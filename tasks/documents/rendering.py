@@ -12,7 +12,8 @@ is one answer to "what happens when a value is missing": templates see their dat
 - ``render_html``: a template and its context to HTML (``banner``, e.g. DRAFT, across each page).
 - ``html_to_pdf``, ``pdfs`` (many, in parallel processes), ``htmls_to_pdf`` (one print run):
   WeasyPrint, with one font configuration per process.
-- ``render_docx``: the same context through a Word template (docxtpl), as strictly.
+- ``render_docx``: the same context through a Word template (docxtpl), as strictly, on A4 and
+  with the DRAFT mark at the head of each page until the notice is approved.
 - ``render_as``: a stored version as html, pdf or docx.
 - ``content_hash``: of a context and its template's source, so that a version changes exactly
   when what the document says changes.
@@ -291,8 +292,12 @@ def word_template_path(name: str) -> Path:
     raise PollflowError(f"no Word template word/{name}.docx in {', '.join(map(str, template_dirs()))}")
 
 
-def render_docx(name: str, context: Mapping, *, document: str | None = None) -> bytes:
-    """A Word document from ``word/<name>.docx`` (docxtpl: Jinja tags in Word), rendered strictly."""
+def render_docx(
+    name: str, context: Mapping, *, document: str | None = None, banner: str | None = None
+) -> bytes:
+    """A Word document from ``word/<name>.docx`` (docxtpl: Jinja tags in Word), rendered strictly,
+    on A4; ``banner`` (DRAFT) at the head of every page and above the first line, as the PDF has it
+    across every page, and like it not part of the content."""
     from docxtpl import DocxTemplate
 
     template = DocxTemplate(str(word_template_path(name)))
@@ -303,9 +308,45 @@ def render_docx(name: str, context: Mapping, *, document: str | None = None) -> 
         template.render(top, jinja_env=env)
     except MissingFieldError as exc:
         raise MissingFieldError(exc.field, document or name) from None
+    _a4(template.docx)
+    if banner:
+        _draft_mark(template.docx, banner)
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()
+
+
+def _a4(word) -> None:
+    """Every section on A4, portrait: UK notices are printed on it, and a council's own template
+    made from Word's US default (Letter) would otherwise print cut off or with a wide margin."""
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm
+
+    for section in word.sections:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Mm(210), Mm(297)
+
+
+def _draft_mark(word, banner: str) -> None:
+    """The DRAFT mark in Word: bold red in each section's header (so on every page, however the
+    notice runs on) and as the document's first paragraph, so that a draft opened, copied or
+    printed from Word cannot pass for the approved notice."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    def mark(paragraph) -> None:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = paragraph.add_run(banner)
+        run.bold = True
+        run.font.size = Pt(14)
+        run.font.color.rgb = RGBColor(0xBE, 0, 0)
+
+    for section in word.sections:
+        header = section.header
+        header.is_linked_to_previous = False
+        mark(header.paragraphs[0] if header.paragraphs else header.add_paragraph())
+    first = word.paragraphs[0] if word.paragraphs else None
+    mark(first.insert_paragraph_before() if first is not None else word.add_paragraph())
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +376,8 @@ def render_as(
     banner: str | None = None,
 ) -> bytes:
     """A document (a stored version's template, context and HTML) as html, pdf or docx: the same
-    content in each; ``banner`` (DRAFT) across every page of the html and pdf."""
+    content in each; ``banner`` (DRAFT) across every page of the html and pdf, and at the head of
+    every page of the docx."""
     if fmt in ("html", "pdf"):
         if banner is not None or html is None:
             html = render_html(template, context, banner=banner, name=name)
@@ -343,5 +385,5 @@ def render_as(
     if fmt == "docx":
         if word is None:
             raise PollflowError(f"{name} has no Word template: formats are html, pdf")
-        return render_docx(word, context, document=name)
+        return render_docx(word, context, document=name, banner=banner)
     raise PollflowError(f"unknown format '{fmt}': formats are html, pdf, docx")

@@ -3,7 +3,7 @@ edit in Word: ``python templates/documents/word/build.py`` writes ``word/<name>.
 
 The generated files are committed. A council that changes the wording edits its own copy and puts
 it in ``$POLLFLOW_DOCUMENT_TEMPLATES/word/<name>.docx``, which pollflow uses first. The tags read the
-same data as the HTML templates (see ``tasks/document_catalogue.py``), strictly: a missing value is
+same data as the HTML templates (see ``tasks/documents/catalogue.py``), strictly: a missing value is
 an error naming it. English only: Welsh councils add the Welsh wording to their own copies (the HTML and PDF
 notices are bilingual).
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 
 HERE = Path(__file__).resolve().parent
 
@@ -245,6 +245,11 @@ def _paragraph(doc, text: str, *, bold=False, size=None, align=None):
 
 def build(name: str, blocks: list) -> Document:
     doc = Document()
+    # python-docx's blank document is US Letter: notices are printed on A4, with the PDF's margins.
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = section.top_margin = Mm(15)
+    section.bottom_margin = Mm(17)
     style = doc.styles["Normal"]
     style.font.name = "Arial"
     style.font.size = Pt(10.5)
