@@ -343,15 +343,21 @@ def poll_context(src: Sources, scope: str) -> dict:
             }
         )
     context["polls"] = _clean(polls)
-    context["polling_stations"] = _clean(_stations(src, {p["area"]["name"] for p in polls}))
+    # The notice of poll states where each voter votes (the EC's forms print the stations on it):
+    # without them it is not published, as the notice of situation of polling stations is not.
+    context["polling_stations"] = _clean(_stations(src, {p["area"]["name"] for p in polls}, required=True))
     return context
 
 
-def _stations(src: Sources, areas: set[str]) -> list[dict]:
+def _stations(src: Sources, areas: set[str], required: bool = False) -> list[dict]:
+    """The polling stations for these areas (a station with no area serves them all); ``required``:
+    none is an error saying what to give."""
     details = src.details
-    if details is None:
+    if details is None or not details.polling_stations:
+        if required:
+            raise MissingFieldError("polling_stations")
         return []
-    return [
+    found = [
         {
             "number": s.number,
             "place": s.place,
@@ -362,13 +368,20 @@ def _stations(src: Sources, areas: set[str]) -> list[dict]:
         for s in details.polling_stations
         if s.area is None or s.area in areas
     ]
+    if required and not found and areas:
+        raise PollflowError(
+            f"no value for polling_stations: none of the {len(details.polling_stations)} polling stations "
+            f"in the document details is for {', '.join(sorted(areas))} (give each station's area, or "
+            "none for a station that every area votes at)"
+        )
+    return found
 
 
 def stations_context(src: Sources, scope: str) -> dict:
     election = src.election(scope)
     context = election_context(src, scope, "polling_stations_notice")
     contested = {r.area.name for r in area_results(src, election) if r.contested}
-    context["polling_stations"] = _clean(_stations(src, contested))
+    context["polling_stations"] = _clean(_stations(src, contested, required=True))
     context["contested_areas"] = sorted(contested)
     return context
 

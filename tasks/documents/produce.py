@@ -145,7 +145,8 @@ def produce(
         try:
             drawn = draw(src, spec, scope)
         except PollflowError as exc:
-            _blocked(session, poll, doc, spec, scope, due, event_key, str(exc), report)
+            why = supplied_by(src, scope, str(exc))
+            _blocked(session, poll, doc, spec, scope, due, event_key, why, report)
             continue
         if doc.blocked:
             doc.blocked = None
@@ -199,6 +200,22 @@ def _publish_work(session, poll, doc, spec, due, event_key, scope, report) -> st
     if created:
         report.work_raised.append(item.key)
     return item.key
+
+
+# What a notice may lack, and the plan's work item whose doing supplies it: a blocked notice names
+# it, so the team sees which piece of work is holding the notice up, not only which field is empty.
+SUPPLIED_BY = {"polling_stations": "book_polling_stations"}
+
+
+def supplied_by(src: Sources, scope: str, why: str) -> str:
+    """``why`` with the plan's work item that supplies what is missing, where the poll has one."""
+    for field_name, task in SUPPLIED_BY.items():
+        if f"no value for {field_name}" not in why:
+            continue
+        item = src.work.get(f"{task}:{scope}") or src.work.get(task)
+        if item is not None:
+            return f"{why}; they come from the work item '{item.title}' ({item.key})"
+    return why
 
 
 def _blocked(session, poll, doc, spec, scope, due, event_key, why: str, report) -> None:

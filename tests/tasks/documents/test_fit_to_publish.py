@@ -9,12 +9,13 @@ import io
 
 from docx import Document as Word
 
-from store.documents.versions import find_document, latest_version
+from store.documents.council_details import parse_details, save_details
+from store.documents.versions import documents_of, find_document, latest_version
 from tasks.documents.catalogue import CATALOGUE
 from tasks.documents.produce import produce
 from tasks.documents.rendering import render_as
 from tasks.documents.signoff import sign_step
-from tests.tasks.documents.test_samples import PROOFER, RO_EMAIL, poll_as_of, setup_sample
+from tests.tasks.documents.test_samples import PROOFER, RO_EMAIL, details_for, poll_as_of, setup_sample
 
 
 def _banner(version) -> str | None:
@@ -52,3 +53,32 @@ def test_word_notices_are_a4_and_marked_draft_until_approved(sqlite_store):
     assert all("DRAFT v1: not approved" in p.text for s in draft.sections for p in s.header.paragraphs[:1])
     assert not _marks(approved)
     assert "NOTICE OF POLL" in "\n".join(p.text for p in approved.paragraphs)
+
+
+def test_a_notice_of_poll_without_polling_stations_is_refused_and_the_rest_produce(sqlite_store):
+    with sqlite_store.session() as session:
+        poll, election_id = setup_sample(session, "parish", "england", details=False)
+        data = details_for(election_id, "parish", "england")
+        # The district's stations, each for a district ward: none is for the parishes polled.
+        for station in data["polling_stations"]:
+            station["area"] = "Northgate"
+        save_details(session, poll, parse_details(data), "test")
+        first = produce(session, poll, poll_as_of(poll))
+        again = produce(session, poll, poll_as_of(poll))
+        blocked = {d.key: d.blocked for d in documents_of(session, poll) if d.blocked}
+        made = {d.key for d in documents_of(session, poll) if latest_version(session, d)}
+
+        data["polling_stations"][0]["area"] = None  # a station that every area votes at
+        save_details(session, poll, parse_details(data), "test")
+        given = produce(session, poll, poll_as_of(poll))
+    for key in ("notice_of_poll", "polling_stations_notice"):
+        why = first.blocked[f"{key}:{election_id}"]
+        assert "no value for polling_stations" in why and "Abbey, Castle" in why, why
+        assert "'Book polling places and stations" in why and "(book_polling_stations)" in why, why
+        assert blocked[key] == why
+        assert f"details_{key}:{election_id}" in first.work_raised
+    assert {"notice_of_election", "sopn", "candidates_timetable", "postal_vote_openings"} <= made
+    assert not made & {"notice_of_poll", "polling_stations_notice"}
+    # Producing again changes nothing: the same refusals, no new versions, no new work.
+    assert again.blocked == first.blocked and not again.generated and not again.work_raised
+    assert f"notice_of_poll:{election_id} v1" in given.generated and not given.blocked
