@@ -33,6 +33,7 @@ from tasks.documents.law import (
     law_of_notice,
     ro_title,
     rules_of,
+    taken_together,
 )
 from tasks.documents.rendering import MissingFieldError
 from tasks.documents.sources import Sources
@@ -136,6 +137,35 @@ def _clean(value: Any) -> Any:
 
 def areas_of(src: Sources, election: Election) -> list[Area]:
     return areas_for(src.details, election.election_id, default_areas(election))
+
+
+def _heading(src: Sources, election: Election) -> tuple[str | None, str | None]:
+    """The election's heading, as its notices print it: the details' own title, else its kind's."""
+    own = src.details.elections.get(election.election_id) if src.details else None
+    heading, heading_cy = HEADINGS.get(election.kind, (None, None))
+    areas = areas_of(src, election)
+    fill = {"area": areas[0].name, "area_cy": areas[0].name_cy or areas[0].name} if len(areas) == 1 else {}
+    try:
+        english = heading.format(**fill) if heading else None
+        welsh = heading_cy.format(**fill) if heading_cy else None
+    except KeyError:  # a heading that names an area, for an election of several
+        english = welsh = None
+    if own and own.title:
+        english, welsh = own.title, own.title_cy or welsh
+    return english, welsh
+
+
+def taken_with(src: Sources, scope: str) -> dict | None:
+    """The other polls of a combined poll, named as the statutory forms do on a notice of poll
+    ('The poll for this election is taken together with the poll for ...'); None for a poll alone."""
+    others = [e for e in src.elections if e.election_id != scope]
+    if not others:
+        return None
+    named = [taken_together(e, *_heading(src, e), areas_of(src, e)) for e in others]
+    return {
+        "polls": " and ".join(en for en, _ in named),
+        "polls_cy": " a'r ".join(cy for _, cy in named),
+    }
 
 
 def election_context(src: Sources, scope: str, spec_key: str) -> dict:
@@ -343,6 +373,8 @@ def poll_context(src: Sources, scope: str) -> dict:
             }
         )
     context["polls"] = _clean(polls)
+    if together := taken_with(src, scope):
+        context["taken_with"] = together
     # The notice of poll states where each voter votes (the EC's forms print the stations on it):
     # without them it is not published, as the notice of situation of polling stations is not.
     context["polling_stations"] = _clean(_stations(src, {p["area"]["name"] for p in polls}, required=True))
@@ -383,6 +415,8 @@ def stations_context(src: Sources, scope: str) -> dict:
     contested = {r.area.name for r in area_results(src, election) if r.contested}
     context["polling_stations"] = _clean(_stations(src, contested, required=True))
     context["contested_areas"] = sorted(contested)
+    if together := taken_with(src, scope):
+        context["taken_with"] = together
     return context
 
 
@@ -448,9 +482,15 @@ def _fixed(name: str):
     return lambda src, scope: name
 
 
-def _law(text: str):
+def _law(text: str, rule_of: Mapping[str, str] | None = None):
+    """The law a notice follows, printed at its foot: the kind's own rules, and the rule's number
+    where pollflow knows it for that kind (keyed like law.RULES), never another kind's rule."""
+
     def citation(src: Sources, scope: str) -> str:
-        return text.format(rules=rules_of(src.election(scope)))
+        election = src.election(scope)
+        known = rule_of or {}
+        rule = known.get(f"{election.kind}:{election.nation}") or known.get(election.kind)
+        return text.format(rules=rules_of(election), rule=f" r.{rule}" if rule else "")
 
     return citation
 
@@ -521,8 +561,8 @@ for _spec in (
         title_cy="Datganiad o'r personau a enwebwyd",
         template=_fixed("statement_of_persons_nominated.html.j2"),
         citation=_law(
-            "{rules}, publication of statement of persons nominated (e.g. RPA 1983 Sch 1 r.14; "
-            "SI 2012/1917 Sch 3 r.13; WSI 2021/1459 Sch 1 r.13)"
+            "{rules}{rule}, statement of persons nominated",
+            {"parl": "14", "parl-by": "14", "pcc": "13", "local:wales": "13"},
         ),
         context=sopn_context,
         scopes=per_election,
@@ -560,8 +600,9 @@ for _spec in (
         title_cy="Hysbysiad o etholiad diwrthwynebiad",
         template=_fixed("uncontested_election.html.j2"),
         citation=_law(
-            "{rules}, method of election: where the candidates standing do not exceed the seats they are "
-            "declared elected (e.g. RPA 1983 Sch 1 r.17, and r.50(2) for the declaration)"
+            "{rules}{rule}, method of election: where the candidates standing do not exceed the seats, they "
+            "are declared elected",
+            {"parl": "17", "parl-by": "17"},
         ),
         context=uncontested_context,
         scopes=per_election,
@@ -577,7 +618,7 @@ for _spec in (
         title="Notice of poll",
         title_cy="Hysbysiad o'r bleidlais",
         template=_fixed("notice_of_poll.html.j2"),
-        citation=_law("{rules}, notice of poll (e.g. RPA 1983 Sch 1 r.23; SI 2012/1917 Sch 3 r.24)"),
+        citation=_law("{rules}{rule}, notice of poll", {"parl": "23", "parl-by": "23", "pcc": "24"}),
         context=poll_context,
         scopes=per_election,
         applies=_all(_has_event("notice_of_poll"), _contested(True)),
@@ -593,9 +634,9 @@ for _spec in (
         title_cy="Hysbysiad o leoliad gorsafoedd pleidleisio",
         template=_fixed("situation_of_polling_stations.html.j2"),
         citation=_law(
-            "{rules}, notice of the situation of each polling station and the description of voters "
-            "entitled to vote there (e.g. RPA 1983 Sch 1 r.23(2); SI 2012/1917 Sch 3 r.24(3)); a copy "
-            "goes to each election agent"
+            "{rules}{rule}, notice of the situation of each polling station and the description of voters "
+            "entitled to vote there; a copy goes to each election agent",
+            {"parl": "23(2)", "parl-by": "23(2)", "pcc": "24(3)"},
         ),
         context=stations_context,
         scopes=per_election,

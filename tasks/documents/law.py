@@ -179,3 +179,36 @@ def default_areas(election: Election) -> list[Area]:
 
 def bilingual(election: Election) -> bool:
     return election.nation == "wales"
+
+
+def _joined(names: list[str], last: str) -> str:
+    if len(names) == 1:
+        return names[0]
+    if last == "a" and names[-1][:1].lower() in "aeiouwyh":
+        last = "ac"  # Welsh 'and' before a vowel
+    return f"{', '.join(names[:-1])} {last} {names[-1]}"
+
+
+def _as_named(heading: str) -> str:
+    """'Election of Parish Councillors' as a notice names it mid-sentence: 'the election of parish
+    councillors'; 'Greater London Authority Election': 'the Greater London Authority election'.
+    Offices and places keep their capitals (a Member of Parliament, the Stroud Constituency)."""
+    text = heading.replace("Election of ", "election of ").replace(" Election", " election")
+    for word in ("Parish ", "Community ", "Councillors"):
+        text = text.replace(word, word.lower())
+    return f"the {text}"
+
+
+def taken_together(
+    election: Election, heading: str | None, heading_cy: str | None, areas: list[Area]
+) -> tuple[str, str]:
+    """How a notice of another poll taken with this one names it, in English and Welsh: 'the
+    election of parish councillors for Abbey and Castle'. A council or parish election names its
+    areas (its heading does not); a referendum its title."""
+    if heading is None:
+        return f"the {election.title[:1].lower()}{election.title[1:]}", f"y {election.title}"
+    english, welsh = _as_named(heading), f"yr {heading_cy or heading}"
+    if election.kind in ("local", "parish", "community") and areas:
+        english += f" for {_joined([a.name for a in areas], 'and')}"
+        welsh += f" ar gyfer {_joined([a.name_cy or a.name for a in areas], 'a')}"
+    return english, welsh

@@ -142,6 +142,9 @@ TEMPLATES: dict[str, list] = {
         ("p", "{%p endfor %}"),
     ],
     "notice_of_poll": [
+        ("p", "{%p if taken_with is defined %}"),
+        ("p", "The poll for this election is taken together with the poll for {{ taken_with.polls }}."),
+        ("p", "{%p endif %}"),
         ("p", "{%p for p in polls %}"),
         ("h", "{{ p.area.name }}"),
         (
@@ -159,7 +162,22 @@ TEMPLATES: dict[str, list] = {
             'c in p.get("candidates", [])',
             ["{{ c.surname|upper }} {{ c.forenames }}", '{{ c.get("description", "") }}', "{{ c.address }}"],
         ),
+        ("p", "{%p if election.photo_id %}"),
+        ("p", "Voters must show photo ID to vote at a polling station."),
+        ("p", "{%p endif %}"),
         ("p", "{%p endfor %}"),
+        ("h", "Polling stations"),
+        (
+            "p",
+            "The situation of each polling station and the description of the voters entitled to vote there "
+            "are:",
+        ),
+        (
+            "table",
+            ["Station number", "Situation of polling station", "Description of persons entitled to vote"],
+            "s in polling_stations",
+            ["{{ s.number }}", "{{ s.place }}", "{{ s.voters }}"],
+        ),
     ],
     "election_agents_notice": [
         (
@@ -182,6 +200,13 @@ TEMPLATES: dict[str, list] = {
             "at "
             "each are:",
         ),
+        ("p", "{%p if taken_with is defined %}"),
+        (
+            "p",
+            "The poll for this election is taken together with the poll for {{ taken_with.polls }}, at the "
+            "same polling stations.",
+        ),
+        ("p", "{%p endif %}"),
         (
             "table",
             ["Station number", "Situation of polling station", "Description of persons entitled to vote"],

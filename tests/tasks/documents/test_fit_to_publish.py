@@ -9,13 +9,26 @@ import io
 
 from docx import Document as Word
 
+from store.documents.candidates import import_candidates
 from store.documents.council_details import parse_details, save_details
 from store.documents.versions import documents_of, find_document, latest_version
+from store.people import save_people
 from tasks.documents.catalogue import CATALOGUE
 from tasks.documents.produce import produce
-from tasks.documents.rendering import render_as
+from tasks.documents.rendering import html_to_pdf, render_as
 from tasks.documents.signoff import sign_step
-from tests.tasks.documents.test_samples import PROOFER, RO_EMAIL, details_for, poll_as_of, setup_sample
+from tests.support.helpers import plan
+from tests.tasks.documents.test_render import pdf_text, public_wording
+from tests.tasks.documents.test_samples import (
+    PEOPLE,
+    PROOFER,
+    RO_EMAIL,
+    candidate_rows,
+    details_for,
+    entry_as_of,
+    poll_as_of,
+    setup_sample,
+)
 
 
 def _banner(version) -> str | None:
@@ -82,3 +95,44 @@ def test_a_notice_of_poll_without_polling_stations_is_refused_and_the_rest_produ
     # Producing again changes nothing: the same refusals, no new versions, no new work.
     assert again.blocked == first.blocked and not again.generated and not again.work_raised
     assert f"notice_of_poll:{election_id} v1" in given.generated and not given.blocked
+
+
+DISTRICT, PARISHES = "local.wychwood.2027-05-06", "local.wychwood-parishes.2027-05-06"
+
+
+def test_a_combined_polls_notices_say_which_polls_are_taken_together(sqlite_store):
+    with sqlite_store.session() as session:
+        save_people(session, PEOPLE, actor="test")
+        poll, _, _, _ = plan(session, ids=[DISTRICT, PARISHES], kinds=["local", "parish"])
+        data = details_for(DISTRICT, "local", "england")
+        parishes = [{"name": "Little Wychwood", "seats": 1}, {"name": "Wychwood Town", "seats": 1}]
+        data["elections"][PARISHES] = {"areas": parishes}
+        save_details(session, poll, parse_details(data), "test")
+        wards = {DISTRICT: ["Abbey", "Castle"], PARISHES: [a["name"] for a in parishes]}
+        for election_id, areas in wards.items():
+            kind = "local" if election_id == DISTRICT else "parish"
+            rows = candidate_rows(kind, "england", areas)
+            import_candidates(session, poll, election_id, rows, "test", as_of=entry_as_of(poll))
+        report = produce(session, poll, poll_as_of(poll))
+        assert not report.blocked, report.blocked
+        texts = {
+            (d.scope, d.key): pdf_text(html_to_pdf(latest_version(session, d).html))
+            for d in documents_of(session, poll)
+        }
+        _, doc = find_document(session, DISTRICT, "notice_of_poll")
+        word = _word(latest_version(session, doc), "notice_of_poll")
+    district = "The poll for this election is taken together with the poll for the election of parish "
+    district += "councillors for Little Wychwood and Wychwood Town."
+    parish = "The poll for this election is taken together with the poll for the election of councillors "
+    parish += "for Abbey and Castle."
+    assert district in texts[(DISTRICT, "notice_of_poll")]
+    assert parish in texts[(PARISHES, "notice_of_poll")]
+    assert district[:-1] + ", at the same polling stations." in texts[(DISTRICT, "polling_stations_notice")]
+    assert district in "\n".join(p.text for p in word.paragraphs)
+    for key, text in texts.items():
+        assert not public_wording(text), (key, public_wording(text))
+    # Each notice cites its own kind's rules, not a parliamentary or PCC rule "for example".
+    assert "SI 2006/3304 Sch 2, notice of poll." in texts[(DISTRICT, "notice_of_poll")]
+    # (The timetable is left out: each of its rows cites the law of its own date, whatever the kind.)
+    notices = [text for (_, key), text in texts.items() if key != "candidates_timetable"]
+    assert not any("SI 2012/1917" in text or "RPA 1983 Sch 1 r." in text for text in notices)
