@@ -125,16 +125,13 @@ def enqueue(session: Session, messages: list[OutgoingMessage]) -> int:
         }
         for m in messages
     ]
-    added = 0
-    for start in range(0, len(rows), 500):
-        statement = (
-            insert(Notification)
-            .values(rows[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(Notification.id)
-        )
-        added += len(session.execute(statement).all())
-    return added
+    # One statement, compiled once and cached, its rows sent as parameters: SQLAlchemy batches
+    # them into multi-row INSERTs itself ("insertmanyvalues"), RETURNING the ids of the new ones.
+    # (Building a fresh 500-row VALUES statement each time cost more in compiling than in sending.)
+    statement = (
+        insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Notification.id)
+    )
+    return len(session.execute(statement, rows).all())
 
 
 def claim(
