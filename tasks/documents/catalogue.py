@@ -370,6 +370,9 @@ def poll_context(src: Sources, scope: str) -> dict:
                 "area": _area(result.area),
                 "candidates": [_candidate(c) for c in result.standing],
                 "entries": result.entries() if result.area.list else [],
+                # The rules (e.g. SI 2006/3305 r.21(1)(d)) have the notice name each candidate's
+                # proposer and seconder: shown wherever the candidates file gives them.
+                "show_subscribers": any(c.proposer for c in result.standing),
             }
         )
     context["polls"] = _clean(polls)

@@ -136,3 +136,17 @@ def test_a_combined_polls_notices_say_which_polls_are_taken_together(sqlite_stor
     # (The timetable is left out: each of its rows cites the law of its own date, whatever the kind.)
     notices = [text for (_, key), text in texts.items() if key != "candidates_timetable"]
     assert not any("SI 2012/1917" in text or "RPA 1983 Sch 1 r." in text for text in notices)
+
+
+def test_a_notice_of_poll_names_each_candidates_proposer_and_seconder_where_given(sqlite_store):
+    with sqlite_store.session() as session:
+        poll, election_id = setup_sample(session, "parish", "england", candidates=False)
+        rows = candidate_rows("parish", "england", ["Abbey", "Castle"])
+        for row in rows:
+            row.proposer, row.seconder = f"Proposer {row.line}", f"Seconder {row.line}"
+        import_candidates(session, poll, election_id, rows, "test", as_of=entry_as_of(poll))
+        produce(session, poll, poll_as_of(poll))
+        _, doc = find_document(session, election_id, "notice_of_poll")
+        text = pdf_text(html_to_pdf(latest_version(session, doc).html))
+    assert "Proposer (+) and seconder (++)" in text
+    assert "Proposer 6 (+) Seconder 6 (++)" in text  # AHMED Yusuf, the first standing in Abbey
