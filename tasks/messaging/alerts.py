@@ -22,7 +22,6 @@ from sqlmodel import Session
 
 from store.audit import record
 from store.db import session_scope
-from store.identity.council import council_name
 from store.models import AuditEntry, Poll, Reminder, TimetableEvent, WorkItem, WorkStatus
 from store.outbox import OutgoingMessage, enqueue, message
 from store.owners import MANAGERS
@@ -169,13 +168,24 @@ def _overdue(
         owner = ctx.person(item.owner_id)
         details = ctx.item(item)
         recipients = [owner] if owner is not None else ctx.holders(MANAGERS)
+        managers = ctx.holders(ctx.policy.managers)
+        # Whom it goes to next, if it stays open: the managers, unless they are the ones told now.
+        raised_later = owner is not None and any(m.id != owner.id for m in managers)
         for person in recipients:
             suffix = "" if owner is not None else f":{person.id}"
             messages.append(
                 message(
                     f"overdue:{item.id}:{due}{suffix}",
                     "overdue",
-                    render("overdue", person=person, poll=poll, item=details),
+                    render(
+                        "overdue",
+                        person=person,
+                        poll=poll,
+                        item=details,
+                        council=ctx.council,
+                        raised_later=raised_later,
+                        after_hours=ctx.policy.overdue_to_manager_after_hours,
+                    ),
                     to=person,
                     poll_id=poll.id,
                     work_item_id=item.id,
@@ -215,7 +225,7 @@ def _still_overdue(ctx: Context, as_of: dt.datetime, result: ScanResult) -> list
     )
     ctx.prefetch(items)
     messages = []
-    council = council_name(ctx.session) if items else ""
+    council = ctx.council if items else ""
     for item in items:
         poll, owner, details = ctx.poll(item.poll_id), ctx.person(item.owner_id), ctx.item(item)
         for manager in ctx.holders(rules.managers):

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from sqlmodel import Session, select
 
-from store.identity.council import public_address
+from store.identity.council import council_name, public_address
 from store.models import Person, Poll, TimetableEvent, WorkItem
 from store.owners import holders
 from store.queries import CHUNK, event_for
@@ -49,6 +49,11 @@ class Context:
     def address(self) -> str:
         """The workspace's public address, once per check (the council's details say it)."""
         return public_address(self.session)
+
+    @cached_property
+    def council(self) -> str:
+        """The council's name, as every message signs off with it, once per check."""
+        return council_name(self.session)
 
     def person(self, person_id: int | None) -> Person | None:
         if person_id is None:

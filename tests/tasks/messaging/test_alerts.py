@@ -8,19 +8,22 @@ import jinja2
 import pytest
 from sqlalchemy import select
 
+from store.identity.council import council_name
 from store.models import AuditEntry, Notification, Person, Reminder, WorkItem
 from tasks.messaging import alerts
 from tasks.messaging.changes import moved_messages, unblocked_messages
 from tasks.messaging.digest import digest
 from tasks.messaging.render import render
 from tests.support.helpers import PEOPLE, london, plan, seed_people, went_once
+from tests.timetables.pinned_catalogue import pinned_overlay
 
 HARTFIELD = ["local.hartfield.2027-05-06"]
 ALICE, BOB, CAROL = "alice@wychwood.gov.uk", "bob@wychwood.gov.uk", "carol@wychwood.gov.uk"
 
 
 def plan_hartfield(s, **kwargs):
-    return plan(s, ids=HARTFIELD, kinds=None, **kwargs)
+    # The catalogue before issue 14: these scenarios are timed around its 35 tasks.
+    return plan(s, ids=HARTFIELD, kinds=None, overlay=pinned_overlay(), **kwargs)
 
 
 def notes(s, kind=None, key=None):
@@ -97,6 +100,16 @@ def test_reminders_missed_by_a_late_check_are_sent_once_not_all_at_once(planned)
         assert result.reminders == len(notes(s, "reminder"))
 
 
+def test_an_officers_overdue_work_says_it_goes_to_the_manager_if_it_stays_open(planned):
+    with planned.session() as s:
+        alerts.scan(s, london("2027-03-23T09:30"))  # the bookings were due yesterday at 17:00
+        (overdue,) = notes(s, "overdue", "book_polling_stations")
+        assert overdue.recipient == "bob@wychwood.gov.uk"
+        body = " ".join(overdue.body.split())
+        later = "if it is still open 24 hours after it was due, it is raised with the electoral services"
+        assert later in body
+
+
 def test_reminders_overtaken_by_the_due_date_are_not_sent(planned):
     with planned.session() as s:
         result = alerts.scan(s, london("2027-03-16T09:30"))  # project plan due yesterday at 17:00
@@ -105,6 +118,10 @@ def test_reminders_overtaken_by_the_due_date_are_not_sent(planned):
         assert overdue.recipient == ALICE
         assert overdue.subject.startswith("OVERDUE: Agree the project plan")
         assert "was due Mon 15 Mar 2027 at 17:00" in overdue.body
+        # The manager's own work: no "tell the manager"; signed by the council, not the RO.
+        assert "do it now or hand it to someone who can" in overdue.body
+        assert "raised with the electoral services manager" not in overdue.body
+        assert f"pollflow, for {council_name(s)} (" in overdue.body
         assert result.overdue == 1
         # The bookings' reminders (due 22 March) are not overtaken.
         assert len(notes(s, "reminder", "book_polling_stations")) == 1
