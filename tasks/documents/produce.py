@@ -17,6 +17,7 @@ Plain functions, tested without Prefect; the Prefect tasks that run them are in 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -204,13 +205,14 @@ def _publish_work(session, poll, doc, spec, due, event_key, scope, report) -> st
 
 # What a notice may lack, and the plan's work item whose doing supplies it: a blocked notice names
 # it, so the team sees which piece of work is holding the notice up, not only which field is empty.
-SUPPLIED_BY = {"polling_stations": "book_polling_stations"}
+SUPPLIED_BY = {"polling_stations": "book_polling_stations", "candidates": "nominations"}
 
 
 def supplied_by(src: Sources, scope: str, why: str) -> str:
     """``why`` with the plan's work item that supplies what is missing, where the poll has one."""
     for field_name, task in SUPPLIED_BY.items():
-        if f"no value for {field_name}" not in why:
+        # The field itself, not one inside it (candidates[2].agent_address is not the nominations').
+        if not re.search(rf"no value for {field_name}(?=$|[ :(])", why):
             continue
         item = src.work.get(f"{task}:{scope}") or src.work.get(task)
         if item is not None:

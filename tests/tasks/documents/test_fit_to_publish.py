@@ -150,3 +150,13 @@ def test_a_notice_of_poll_names_each_candidates_proposer_and_seconder_where_give
         text = pdf_text(html_to_pdf(latest_version(session, doc).html))
     assert "Proposer (+) and seconder (++)" in text
     assert "Proposer 6 (+) Seconder 6 (++)" in text  # AHMED Yusuf, the first standing in Abbey
+
+
+def test_a_statement_without_candidates_names_the_work_that_supplies_them(sqlite_store):
+    with sqlite_store.session() as session:
+        poll, election_id = setup_sample(session, "local", "england", candidates=False)
+        report = produce(session, poll, poll_as_of(poll))
+    why = report.blocked[f"sopn:{election_id}"]
+    assert "no value for candidates (import the candidates" in why
+    assert "'Check nomination papers as they arrive" in why and "(nominations)" in why
+    assert f"notice_of_election:{election_id}" not in report.blocked  # the rest still produce
