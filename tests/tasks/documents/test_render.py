@@ -203,6 +203,8 @@ def test_every_document_of_every_kind(sqlite_store, kind, nation):
         assert not any(bad in text for bad in UNFILLED), f"{key}: unfilled field in {text[:300]}"
         assert not public_wording(text), f"{key}: {public_wording(text)} in {text}"
         assert "Carol Returning" in text and "Wychwood District Council" in text, key
+        # What makes it a notice someone signs and publishes: its date and the imprint.
+        assert "Dated:" in text and "Printed and published by the" in text, key
     when = when_text
     noe = texts["notice_of_election"]
     close = events["close_of_nominations"]
