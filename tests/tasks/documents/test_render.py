@@ -222,7 +222,7 @@ def test_every_document_of_every_kind(sqlite_store, kind, nation):
             assert "ZELLER" not in texts["notice_of_poll"]  # withdrawn: on the statement, not the poll
     assert "Withdrawn" in texts["sopn"]
     if "notice_of_poll" in texts:
-        assert date_text(events["poll"].date) in texts["notice_of_poll"]
+        _check_notice_of_poll(texts["notice_of_poll"], events, kind)
     if nation == "wales":
         for key, text in texts.items():
             assert "Cyngor Dosbarth Wychwood" in text, key
@@ -230,6 +230,12 @@ def test_every_document_of_every_kind(sqlite_store, kind, nation):
         assert when_cy(close.date, close.time) in noe
         assert on_cy(events["poll"].date) in noe  # "cynhelir y bleidlais ar ddydd Iau ..."
         assert "DATGANIAD O'R PERSONAU A ENWEBWYD" in texts["sopn"]
+
+
+def _check_notice_of_poll(text: str, events: dict, kind: str) -> None:
+    assert date_text(events["poll"].date) in text
+    if kind == "gla":  # SI 2007/3541 Sch 6 r.23(4)
+        assert "GREATER LONDON AUTHORITY ELECTION" in text
 
 
 def _check_timetable(tt: str, events: dict) -> None:
