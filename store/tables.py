@@ -296,9 +296,7 @@ def assign(row, values: dict, now: dt.datetime) -> None:
 
 def problems_csv(problems: list[Problem]) -> str:
     """Every skipped or bad row, for --report FILE."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([problems[0].row_word if problems else "line", "reason"])
-    for p in problems:
-        writer.writerow([p.line, p.reason])
-    return out.getvalue()
+    from store.exports import csv_text
+
+    header = [problems[0].row_word if problems else "line", "reason"]
+    return csv_text(header, ([p.line, p.reason] for p in problems))

@@ -14,7 +14,6 @@ change the store check their input first, so a bad file or id is one line and ex
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -369,9 +368,10 @@ def list_(
                 }
             )
     if format == "csv":
-        writer = csv.DictWriter(
-            sys.stdout, fieldnames=list(rows[0]) if rows else ["need"], lineterminator="\n"
-        )
+        from store.exports import dict_writer
+
+        # A walk list carries addresses' references and notes typed elsewhere: no formulas.
+        writer = dict_writer(sys.stdout, fieldnames=list(rows[0]) if rows else ["need"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return
@@ -514,8 +514,10 @@ def check(
     except CanvassFileError as exc:
         rows = [p.split(": ", 1) for p in exc.problems]
         if problems is not None:
-            with problems.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
+            from store.exports import csv_writer, open_private
+
+            with open_private(problems) as handle:
+                writer = csv_writer(handle)
                 writer.writerow(["line", "problem"])
                 writer.writerows([[line.removeprefix("line "), text] for line, text in rows])
         table = Table(

@@ -126,15 +126,17 @@ def parse_sets(values: list[str] | None) -> dict[str, str]:
 
 def refused(exc, report: Path | None) -> None:
     """An import refused whole: write every bad row where asked, then let the one line through."""
+    from store.exports import write_text
     from store.tables import ImportRefused, problems_csv
 
     if report is not None and isinstance(exc, ImportRefused):
-        report.write_text(problems_csv(exc.problems))
+        write_text(report, problems_csv(exc.problems))
         print(f"pollflow: every bad row is listed in {report}", file=sys.stderr)
 
 
 def skipped(out, problems, report: Path | None) -> None:
     """The bad rows an import skipped (``--skip-bad-rows``): the first twenty, all in the report."""
+    from store.exports import write_text
     from store.tables import problems_csv
 
     if not problems:
@@ -146,7 +148,7 @@ def skipped(out, problems, report: Path | None) -> None:
     if len(problems) > 20:
         out.print(f"  ... and {len(problems) - 20} more")
     if report is not None:
-        report.write_text(problems_csv(problems))
+        write_text(report, problems_csv(problems))
         out.print(f"Every skipped row is listed in {report}.")
 
 

@@ -347,6 +347,7 @@ def payroll(
 ) -> None:
     """The payroll export: a line per fee (role, training, extras, mileage) for each appointed person."""
     from store import staff
+    from store.exports import write_text
     from store.staff.config import fee_schedule
     from store.staff.payroll import payroll_csv, payroll_xlsx
 
@@ -372,20 +373,10 @@ def payroll(
             if output is None:
                 sys.stdout.write(text)
                 return
-            _private(output)
-            output.write_text(text)
+            write_text(output, text)
         else:
-            _private(output)
             payroll_xlsx(session, poll, fees, output, who, include_bank_details)
     console().print(
         f"Wrote {output}."
         + (" It holds bank details: keep it safe, delete it once used." if include_bank_details else "")
     )
-
-
-def _private(path: Path) -> None:
-    """Create the file readable by its owner only (it may hold bank details)."""
-    import os
-
-    path.touch(mode=0o600, exist_ok=True)
-    os.chmod(path, 0o600)

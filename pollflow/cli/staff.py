@@ -211,9 +211,11 @@ def staff_letters(
         output.mkdir(parents=True, exist_ok=True)
         from rich.progress import track
 
+        from store.exports import write_bytes  # a letter names the person and their post: private
+
         for member in track(members, description="Writing letters", console=out, disable=not out.is_terminal):
             slug = member.email.replace("@", "_at_").replace(".", "_")
-            (output / f"{kind}-{slug}.pdf").write_bytes(make(session, poll, member))
+            write_bytes(output / f"{kind}-{slug}.pdf", make(session, poll, member))
     out.print(f"Wrote {len(members)} {kind} letter(s) to {output}/.")
 
 

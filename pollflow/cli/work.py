@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from pollflow.cli import app
+from pollflow.cli.audit_verify import audit_app
 from pollflow.cli.options import (
     KindOption,
     NationOption,
@@ -325,7 +326,7 @@ def replan(
         out.print(f"  {m['key']}: {m['from'][:16]} -> {m['to'][:16]}")
 
 
-@app.command()
+@audit_app.command("show")
 def audit(
     election_id: Annotated[str, typer.Argument(help="a planned election (or poll) id")],
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
@@ -400,7 +401,9 @@ def ics(
         rows = queries.tasks(session, person=who.email, as_of=now())
         text = person_calendar(who.name, who.email, rows, public_address(session)).to_ical().decode()
     if output:
-        output.write_text(text)
+        from store.exports import write_text
+
+        write_text(output, text)
         console().print(f"Wrote {output}: {len(rows)} work items.")
     else:
         sys.stdout.write(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -10,6 +9,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
+from store.exports import dict_writer
 from timetables import Event, Timetable
 
 FORMATS = ("table", "json", "csv", "ics")
@@ -84,7 +84,7 @@ def to_json(tt: Timetable) -> str:
 
 def to_csv(tt: Timetable) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer = dict_writer(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for event in tt.events:
         row = event.to_dict()

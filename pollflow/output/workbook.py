@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from store import exports
 from store.models import Poll, TimetableEvent, WorkStatus
 from store.queries import TaskRow
 from timetables.clock import local
@@ -19,11 +20,11 @@ OVERDUE_FILL = PatternFill("solid", fgColor="F8CBAD")
 
 def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list], widths: list[int]):
     sheet = book.create_sheet(title)
-    sheet.append(headers)
+    exports.append(sheet, headers)
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER, HEADER_FILL
     for row in rows:
-        sheet.append(row)
+        exports.append(sheet, row)
     for n, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(n)].width = width
     sheet.freeze_panes = "A2"
@@ -124,5 +125,4 @@ def write_plan(
             for cell in row:
                 cell.fill = OVERDUE_FILL
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return path
+    return exports.save_workbook(book, path)

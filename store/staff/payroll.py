@@ -13,8 +13,6 @@ they are.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from store import exports
 from store.audit import record
 from store.models import Election, Poll
 from store.models.staff import PollingStation, StaffMember, StaffPost
@@ -174,12 +173,10 @@ def _audit(
 
 def payroll_csv(session: Session, poll: Poll, fees: Fees, actor: str, include_sensitive: bool = False) -> str:
     lines = payroll_lines(session, poll, fees)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(list(COLUMNS) + (list(SENSITIVE_COLUMNS) if include_sensitive else []))
-    writer.writerows(_rows(lines, include_sensitive))
+    header = list(COLUMNS) + (list(SENSITIVE_COLUMNS) if include_sensitive else [])
+    text = exports.csv_text(header, _rows(lines, include_sensitive), lineterminator="\n")
     _audit(session, poll, lines, "csv", actor, include_sensitive)
-    return out.getvalue()
+    return text
 
 
 def payroll_xlsx(
@@ -200,7 +197,7 @@ def payroll_xlsx(
         totals[line.member.id] = (member, total + line.amount, [*what, line.description])
     summary.append(["Payroll ref", "Name", "Email", "Total (£)", "Lines"])
     for member, total, what in sorted(totals.values(), key=lambda t: (t[0].name, t[0].email)):
-        summary.append([member.payroll_ref or "", member.name, member.email, total, len(what)])
+        exports.append(summary, [member.payroll_ref or "", member.name, member.email, total, len(what)])
     summary.append([])
     summary.append(["", "Total", "", sum((t[1] for t in totals.values()), Decimal(0)), len(lines)])
     detail = book.create_sheet("Lines")
@@ -209,7 +206,7 @@ def payroll_xlsx(
         + ([c.replace("_", " ") for c in SENSITIVE_COLUMNS] if include_sensitive else [])
     )
     for row in _rows(lines, include_sensitive):
-        detail.append(row)
+        exports.append(detail, row)
     for sheet, widths in ((summary, [14, 28, 34, 12, 8]), (detail, [14, 28, 34, 10, 52, 10, 10, 12])):
         for cell in sheet[1]:
             cell.font, cell.fill = header, fill
@@ -225,15 +222,14 @@ def payroll_xlsx(
     source = book.create_sheet("Fee schedule")
     source.append(["Element", "What", "Fee (£)"])
     for role, fee in fees.roles.items():
-        source.append([fee.element, label(role), fee.fee])
+        exports.append(source, [fee.element, label(role), fee.fee])
     source.append([fees.training.element, "Training session attended", fees.training.fee])
     for extra in fees.extras:
-        source.append([extra.element, extra.name, extra.fee])
+        exports.append(source, [extra.element, extra.name, extra.fee])
     if fees.mileage:
         source.append([fees.mileage.element, "Mileage (a mile)", fees.mileage.per_mile])
     source.append([])
     source.append(["Basis", fees.basis])
-    path = Path(path)
-    book.save(path)
+    path = exports.save_workbook(book, path)
     _audit(session, poll, lines, "xlsx", actor, include_sensitive)
     return path
