@@ -281,7 +281,11 @@ def build(name: str, blocks: list) -> Document:
     centre = WD_ALIGN_PARAGRAPH.CENTER
     _paragraph(doc, "{{ council }}", bold=True, size=13, align=centre)
     _paragraph(doc, "{{ doc.title|upper }}", bold=True, size=20, align=centre)
-    _paragraph(doc, "{{ election.heading }}", bold=True, size=11.5, align=centre)
+    # SI 2007/3541 Sch 6 r.23(4): a GLA notice of poll is headed in capitals.
+    heading = "{{ election.heading }}"
+    if name == "notice_of_poll":
+        heading = "{{ election.heading|upper if election.kind == 'gla' else election.heading }}"
+    _paragraph(doc, heading, bold=True, size=11.5, align=centre)
     for block in blocks:
         kind = block[0]
         if kind == "p":

@@ -160,3 +160,12 @@ def test_a_statement_without_candidates_names_the_work_that_supplies_them(sqlite
     assert "no value for candidates (import the candidates" in why
     assert "'Check nomination papers as they arrive" in why and "(nominations)" in why
     assert f"notice_of_election:{election_id}" not in report.blocked  # the rest still produce
+
+
+def test_a_gla_notice_of_poll_in_word_is_headed_in_capitals(sqlite_store):
+    with sqlite_store.session() as session:
+        poll, election_id = setup_sample(session, "gla", "england")
+        produce(session, poll, poll_as_of(poll))
+        _, doc = find_document(session, election_id, "notice_of_poll")
+        word = _word(latest_version(session, doc), "notice_of_poll")
+    assert "GREATER LONDON AUTHORITY ELECTION" in [p.text for p in word.paragraphs]  # SI 2007/3541 r.23(4)
