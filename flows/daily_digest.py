@@ -7,6 +7,7 @@ import datetime as dt
 from prefect import flow
 
 from flows.publish import markdown_artifact
+from store.audit import published_head
 from tasks.steps import deliver_outbox, queue_digests
 from timetables.clock import ahead, now
 
@@ -22,4 +23,5 @@ def daily_digest(as_of: dt.datetime | None = None, deliver: bool = True) -> dict
         f"Daily digest for {as_of:%a %d %b %Y}",
         [f"- {k}: {v}" for k, v in summary.items()],
     )
+    markdown_artifact(f"audit-head-{as_of:%Y%m%d}", "Audit trail head", [f"- {published_head()}"])
     return summary

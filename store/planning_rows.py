@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, inspect, select, update
 from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
+from store.audit import chain
 from store.models import AuditEntry, Poll, Reminder, TimetableEvent, WorkDependency, WorkItem, WorkStatus
 from store.owners import OwnerPicker
 from store.planning_changes import Changes, Moved, same_moment
@@ -81,14 +82,20 @@ def rewrite(session: Session, model, where: list, **columns: Callable) -> None:
 def insert_entries(session: Session, entries: list[AuditEntry]) -> None:
     """Audit entries made by ``store.audit.record``, written in one INSERT (the ORM's flush
     would write one at a time on SQLite), after whatever the session has pending, so that the
-    trail keeps the order things were recorded in."""
+    trail keeps the order things were recorded in; numbered and hash-chained in that order.
+    Entries recorded earlier and still pending go first in the same INSERT: chaining costs a lock
+    and a read each time, so once per batch, not once for the flush and again here."""
     if not entries:
         return
+    chosen = set(map(id, entries))
+    earlier = [o for o in session.new if isinstance(o, AuditEntry) and id(o) not in chosen]
+    entries = sorted(earlier, key=lambda o: inspect(o).insert_order) + entries
     for entry in entries:
         session.expunge(entry)
     session.flush()
-    columns = [c.name for c in AuditEntry.__table__.columns if not c.primary_key]
-    insert_rows(session, AuditEntry, [{c: getattr(e, c) for c in columns} for e in entries])
+    rows = [{c.name: getattr(e, c.name) for c in AuditEntry.__table__.columns} for e in entries]
+    chain(session.connection(), rows)
+    insert_rows(session, AuditEntry, rows)
 
 
 def _differing(row: RowMapping, values: dict) -> dict:

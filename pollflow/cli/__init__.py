@@ -175,6 +175,7 @@ def serve(
 # Each group of commands lives in its own module of this package; importing it registers its
 # commands on ``app``. The list is explicit (tests/test_registries.py checks it is complete).
 from pollflow.cli import (  # noqa: E402
+    audit_verify,
     canvass,
     documents,
     law,
@@ -187,7 +188,19 @@ from pollflow.cli import (  # noqa: E402
     work,
 )
 
-COMMAND_MODULES = (canvass, documents, law, outbox, recruitment, staff, stations, training, users, work)
+COMMAND_MODULES = (
+    audit_verify,
+    canvass,
+    documents,
+    law,
+    outbox,
+    recruitment,
+    staff,
+    stations,
+    training,
+    users,
+    work,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,3 +68,7 @@ class AuditEntry(SQLModel, table=True):
     subject: str | None = None  # a work item or event key
     details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     flow_run_id: str | None = None
+    # The chain (store.audit): the previous entry's hash, and SHA-256 over this entry's fields and
+    # prev_hash. Null only on an entry written outside pollflow, which verify names.
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
