@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from operator import attrgetter
 
-from timetables import amendments
+from timetables import amendments, gaps
 from timetables.calendars import registry
 from timetables.definitions import definitions
 from timetables.errors import (
@@ -819,7 +819,7 @@ def _single(resolved, plan: Plan, overrides: dict[str, Override]) -> Timetable:
     eid = resolved.election_id
     events, may_warn, notes = compute_events(plan, eid, overrides)
     events.sort(key=_by_date)  # stable: the plan's order (the law's) within a day
-    warnings = list(resolved.warnings) + notes
+    warnings = [*resolved.warnings, *notes, *gaps.warnings_for(resolved.kind, resolved.nation)]
     if may_warn:
         warnings += _warnings(events)
     return Timetable(
@@ -854,6 +854,7 @@ def _combined(results: list, overrides: dict[str, Override]) -> Timetable:
         events, _, notes = compute_events(plan, resolved.election_id, mine)
         warnings.extend(resolved.warnings)
         warnings.extend(notes)
+        warnings.extend(gaps.warnings_for(resolved.kind, resolved.nation))
         per_election.append((resolved.election_id.raw, events, plan.scopes))
     events = sort_events(merge_combined(per_election), combined=True)
     warnings.extend(_warnings(events))
