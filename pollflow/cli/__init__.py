@@ -227,11 +227,30 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: still one line unless debugging
         if settings.debug():
             raise
+        refused = _database_error(exc)
+        if refused is not None:  # one line, never the SQL or the values it carried (names, bank data)
+            from store.db import database_refusal
+
+            print(f"pollflow: error: {database_refusal(refused)}", file=sys.stderr)
+            return 2
         print(
             f"pollflow: internal error: {type(exc).__name__}: {exc} (set POLLFLOW_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )
         return 1
+
+
+def _database_error(exc: BaseException | None):
+    """The SQLAlchemy error behind an error, if any (a command may wrap it in its own)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if type(exc).__module__.startswith("sqlalchemy"):
+            from sqlalchemy.exc import SQLAlchemyError
+
+            if isinstance(exc, SQLAlchemyError):
+                return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
 
 
 def entry_point() -> None:
