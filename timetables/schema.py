@@ -266,6 +266,18 @@ class TaskDef(Strict):
     )
     signoff: bool = Field(False, description="completing it needs a named Returning Officer or deputy")
     event: str | None = Field(None, description="the statutory event this work delivers")
+    source: str | None = Field(
+        None,
+        min_length=5,
+        description="where the work comes from: an Electoral Commission guidance part or project plan "
+        "stage, a performance standard, or the statute; every task of a definition file cites one",
+    )
+    shared: bool = Field(
+        False,
+        description="at a combined poll, one task for the whole poll (poll cards, ballot paper orders, "
+        "postal vote issues, the count): counted from the latest election's copy of its anchor "
+        "('after') or the earliest ('before'), never one task per election",
+    )
 
 
 class TaskChange(Strict):
@@ -279,6 +291,8 @@ class TaskChange(Strict):
     depends_on: list[Annotated[str, Field(pattern=KEY_PATTERN)]] | None = None
     reminders: list[Annotated[int, Field(ge=0, le=60)]] | None = None
     signoff: bool | None = None
+    source: str | None = Field(None, min_length=5)
+    shared: bool | None = None
 
 
 class Overlay(Strict):
@@ -342,6 +356,15 @@ class Definition(Strict):
         "not of a poll: fixed dates count from the year, rules' from/to compare with its 1 December",
     )
     monthly: Monthly | None = Field(None, description="events repeated each month of the id's year")
+
+    @model_validator(mode="after")
+    def _tasks_cite_sources(self) -> Definition:
+        # A council's overlay may add work of its own; the shipped catalogue says where each
+        # piece comes from, so that a council can check it against the Commission's plan.
+        uncited = [key for key, task in self.tasks.items() if task is not None and task.source is None]
+        if uncited:
+            raise ValueError(f"tasks {', '.join(uncited)} need a 'source' (guidance, plan stage or statute)")
+        return self
 
 
 def json_schema() -> dict:

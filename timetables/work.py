@@ -5,7 +5,10 @@ adds, changes or removes tasks without touching the statutory definitions. A tas
 from polling day, from a statutory event, or from another task. A task counted from an event that
 does not apply to the poll is left out, and the tasks that waited for it no longer wait. At a
 combined poll a task counted from an event each election keeps for itself (publishing its
-statement of persons nominated, say) becomes one task per election.
+statement of persons nominated, say) becomes one task per election, unless the task is shared: the
+poll cards, the ballot paper order, the postal vote issue and the count are done once for the
+poll, and their description names the elections they serve. An overlay may not make a task due
+before a task it depends on.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ class PlannedTask:
     reminders: tuple[tuple[str, dt.datetime], ...]  # (label, when)
     needs_signoff: bool
     source: str  # catalogue | overlay
+    cites: str | None = None  # where the work comes from (guidance, plan stage, statute)
+    serves: tuple[str, ...] = ()  # a shared task at a combined poll: the elections it serves
 
 
 def load_overlay(path: str | Path) -> Overlay:
@@ -317,9 +322,13 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
     _check(tasks, set(events) | set(series))
     planned: dict[str, list[PlannedTask]] = {}
     months: dict[str, str] = {}  # a monthly task's key -> its month (YYYY-MM)
+    moved: set[str] = set()  # tasks the overlay places: its own, and those counted from them
+    serving = tuple(e.election_id for e in tt.elections) if tt.combined else ()
     for key in _schedule_order(tasks):
         task, source = tasks[key]
         anchor = task.due.anchor
+        if source == "overlay" or anchor in moved:
+            moved.add(key)
         # (election id or None, the anchor's day, the anchor's time if counted on its own day,
         # the month of a monthly series or None)
         if anchor == "poll":
@@ -332,6 +341,11 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
             starts = [(p.election_id, p.due.date(), p.due.time(), months.get(p.key)) for p in planned[anchor]]
         else:
             continue  # counted from an event (or task) that does not apply to this poll
+        if task.shared and len(starts) > 1 and all(s[3] is None for s in starts):
+            # Once for the poll: after every election's copy of the anchor, or before the first.
+            pick = max if task.due.sign > 0 else min
+            _, day, at, _ = pick(starts, key=lambda s: (s[1], s[2] or dt.time(0)))
+            starts = [(None, day, at, None)]
         copies = []
         for election_id, day, at, month in starts:
             due_day = _count(calendar_for(key, task.due), day, task.due)
@@ -365,6 +379,8 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
                     reminders=_reminders(cal, due, task.reminders),
                     needs_signoff=task.signoff,
                     source=source,
+                    cites=task.source,
+                    serves=serving if task.shared and election_id is None else (),
                 )
             )
         planned[key] = copies
@@ -381,8 +397,30 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
                 if (copy.election_id is None or other.election_id in (None, copy.election_id))
                 and _same_month(months.get(copy.key), months.get(other.key))
             ]
-            result.append(replace(copy, depends_on=tuple(deps)))
+            result.append(replace(copy, depends_on=tuple(deps), description=_serving(copy)))
+    _check_order(result, moved)
     return result
+
+
+def _serving(task: PlannedTask) -> str | None:
+    if not task.serves:
+        return task.description
+    names = " and ".join(task.serves)
+    return " ".join(filter(None, [task.description, f"Done once for the combined poll: serves {names}."]))
+
+
+def _check_order(planned: list[PlannedTask], moved: set[str]) -> None:
+    """Refuse an overlay that makes work due before work it waits for. The catalogue's own order
+    is kept by its tests; a date the Returning Officer sets may move its work as the law allows."""
+    by_key = {p.key: p for p in planned}
+    for task in planned:
+        for dep in (by_key[d] for d in task.depends_on):
+            if dep.due > task.due and (task.task in moved or dep.task in moved):
+                raise OverlayError(
+                    f"the overlay makes '{task.key}' due {task.due:%a %d %b %Y %H:%M}, before "
+                    f"'{dep.key}' (due {dep.due:%a %d %b %Y %H:%M}), which it depends on: move one "
+                    f"of them or drop the dependency"
+                )
 
 
 def _same_month(mine: str | None, theirs: str | None) -> bool:
@@ -403,14 +441,3 @@ def _reminders(cal: Calendar, due: dt.datetime, days_before: list[int]) -> tuple
             label = f"{n} working day{'s' if n > 1 else ''} before"
             out.append((label, dt.datetime.combine(day, REMINDER_TIME, tzinfo=LONDON)))
     return tuple(out)
-
-
-def check_definitions_tasks() -> None:
-    """Every catalogue task's anchor and dependencies exist somewhere (a self-check for tests)."""
-    defs = definitions()
-    for (kind, nation), (_, definition) in defs.by_kind_nation.items():
-        keys = set(definition.tasks)
-        for key, task in definition.tasks.items():
-            for dep in task.depends_on:
-                if dep not in keys:
-                    raise DefinitionError(f"{kind}/{nation}: task {key} depends on unknown {dep}")

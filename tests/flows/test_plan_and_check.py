@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from store.models import AuditEntry, Notification, WorkItem
 from tests.support.helpers import DISTRICT_AND_PARISH, london, seed_people, went_once
+from tests.timetables.pinned_catalogue import pinned_overlay
 
 pytestmark = pytest.mark.usefixtures("prefect")
 STARTED = dt.datetime.now(dt.UTC)
@@ -111,7 +112,8 @@ def test_completing_work_unblocks_and_emits(sqlite_store, smtp):
 
     with sqlite_store.session() as s:
         seed_people(s)
-    plan_election(election_ids=["local.hartfield.2027-05-06"])
+    # The catalogue before issue 14, whose project plan unblocks the two bookings and no more.
+    plan_election(election_ids=["local.hartfield.2027-05-06"], overlay=str(pinned_overlay()))
     done = complete_work_item(ref="project_plan", by="carol@wychwood.gov.uk", note="signed")
     assert set(done["unblocked"]) == {"book_polling_stations", "book_count_venue"}
     smtp.wait_for(2)

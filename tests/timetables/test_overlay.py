@@ -63,7 +63,8 @@ def test_publish_sopn_is_due_at_the_sopn_deadline_with_its_reminders(hart):
     # Counted from an event with no time of its own: due at 17:00.
     assert tasks["publish_notice_of_election"].due == at("2027-03-31T17:00")
     # Counted from polling day in working days, and in months rolled off a weekend.
-    assert tasks["project_plan"].due == at("2027-03-15T17:00")
+    assert tasks["train_polling_staff"].due == at("2027-04-28T17:00")  # over May Day
+    assert tasks["project_plan"].due == at("2026-11-06T17:00")  # six months ahead (issue 14)
     assert tasks["document_retention"].due == at("2028-05-08T17:00")
     assert tasks["document_retention"].reminders == (("5 working days before", at("2028-04-28T09:00")),)
 
