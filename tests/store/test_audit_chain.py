@@ -194,7 +194,7 @@ def test_the_published_head_catches_entries_deleted_from_the_end(store):
     assert _named(store, head) == {(5, "deleted")}
 
 
-def test_concurrent_writers_on_postgres_still_make_one_chain(postgres_store):
+def test_concurrent_writers_still_make_one_chain(store):
     barrier = threading.Barrier(4)
     errors = []
 
@@ -202,19 +202,20 @@ def test_concurrent_writers_on_postgres_still_make_one_chain(postgres_store):
         try:
             barrier.wait()
             for i in range(10):
-                with postgres_store.session() as s:
+                with store.session() as s:
                     record(s, f"flow:writer-{n}", "did", details={"i": i})
                     record(s, f"flow:writer-{n}", "did again", details={"i": i})
         except Exception as exc:  # reported below: a thread's exception is otherwise lost
             errors.append(exc)
 
+    assert store.engine  # a new SQLite store is migrated on first use: once, before the writers
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert not errors
-    verdict = _verdict(postgres_store)
+    verdict = _verdict(store)
     assert verdict.intact and verdict.entries == 80 and verdict.head_id == 80
 
 
