@@ -10,6 +10,7 @@ import requests
 from sqlalchemy import text
 from sqlmodel import select
 
+from pollflow.web import security as web_security
 from pollflow.web import session as web_session
 from pollflow.web.session import COOKIE
 from store.models import AuditEntry, WorkItem
@@ -99,9 +100,9 @@ def test_a_form_without_its_token_is_refused_and_changes_nothing(base, sqlite_st
         assert len(s.exec(select(AuditEntry)).all()) == before
 
 
-def test_a_request_body_over_two_megabytes_is_refused(base):
+def test_a_request_body_over_the_limit_is_refused(base):
     client = signed_in(base)
-    answer = client.post("/work/1/comment", {"comment": "x" * (2 * 1024 * 1024 + 10)})
+    answer = client.post("/work/1/comment", {"comment": "x" * (web_security.MAX_BODY + 10)})
     assert answer.status_code == 413
 
 
