@@ -210,8 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Until a command proves who is acting (options.actor), the machine's shell is.
         with acting_as(Actor.shell()):
-            command.main(args=args or ["--help"], prog_name="pollflow", standalone_mode=False)
-        return 0
+            # Outside standalone mode click returns a typer.Exit's code rather than raising it.
+            code = command.main(args=args or ["--help"], prog_name="pollflow", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

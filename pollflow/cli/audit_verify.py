@@ -91,6 +91,4 @@ def verify(
         head_line = f"{verdict.head_id}:{verdict.head_hash}" if verdict.head_id else "none (no entries)"
         print(f"head: {head_line}")
     if not verdict.intact:
-        # Not typer.Exit: with standalone_mode=False click hands its code back to pollflow.cli.main,
-        # which drops it and returns 0. Exit status 1 is the answer a scheduled check acts on.
-        raise SystemExit(1)
+        raise typer.Exit(1)  # exit status 1 is the answer a scheduled check acts on
