@@ -329,6 +329,8 @@ def test_eu_referendum_23_june_2016():
     expect(tt, "proxy", "2016-06-15", "17:00")
     expect(tt, "emergency_proxy", "2016-06-23", "17:00", earliest="2016-06-15")
     expect(tt, "publicity_restriction", "2016-05-27")
+    expect(tt, "lost_postal_replacement_from", "2016-06-17")  # the 4th working day before
+    expect(tt, "replacement_postal_ballots", "2016-06-23", "17:00")
     assert "vac" not in tt
 
 
