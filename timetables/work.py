@@ -29,6 +29,7 @@ from timetables.definitions import definitions
 from timetables.errors import DefinitionError, PollflowError
 from timetables.model import Event, Timetable
 from timetables.schema import Overlay, TaskDef
+from timetables.short_notice import SHORT_NOTICE, called_at
 
 LONDON = ZoneInfo("Europe/London")
 DEFAULT_DUE_TIME = dt.time(17, 0)
@@ -324,6 +325,7 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
     months: dict[str, str] = {}  # a monthly task's key -> its month (YYYY-MM)
     moved: set[str] = set()  # tasks the overlay places: its own, and those counted from them
     serving = tuple(e.election_id for e in tt.elections) if tt.combined else ()
+    called = called_at(events)
     for key in _schedule_order(tasks):
         task, source = tasks[key]
         anchor = task.due.anchor
@@ -351,6 +353,11 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
             due_day = _count(calendar_for(key, task.due), day, task.due)
             due_time = task.time or (at if at and task.due.count_is_zero() else DEFAULT_DUE_TIME)
             due = dt.datetime.combine(due_day, due_time, tzinfo=LONDON)
+            description = task.description
+            if called is not None and due < called:
+                # No work is due before a poll called at short notice was called (short_notice.py).
+                due = called
+                description = " ".join(filter(None, [description, SHORT_NOTICE]))
             # One copy per election where the anchor has one per election; a copy counted from
             # an event only one election of a combined poll has belongs to that election.
             scoped = election_id is not None and len(starts) > 1 and month is None
@@ -369,7 +376,7 @@ def plan_work(tt: Timetable, overlay: Overlay | None = None) -> list[PlannedTask
                     key=copy_key,
                     task=key,
                     title=title,
-                    description=task.description,
+                    description=description,
                     owner_role=task.owner,
                     due=due,
                     anchor=anchor,
