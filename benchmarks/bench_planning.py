@@ -16,13 +16,14 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from benchmarks.databases import databases
 from store.db import get_engine, session_scope
 from store.models import Poll, Reminder, WorkItem
 from store.people import PersonRow, save_people
 from store.planning import sync_poll
+from store.scratch import statements
 from timetables import timetable_for
 from timetables.work import load_overlay, plan_work
 
@@ -56,13 +57,7 @@ def overlay_file(folder: Path) -> Path:
 def plan_once(url: str, overlay: Path, ids: list[str] = IDS) -> tuple[float, int, int, int]:
     """Seconds to plan (or replan) the poll, its work items and reminders, and the statements sent."""
     engine = get_engine(url)
-    sent = []
-
-    def count(*_):
-        sent.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(engine) as sent:
         start = time.perf_counter()
         tt = timetable_for(ids, kind=KINDS)
         planned = plan_work(tt, load_overlay(overlay))
@@ -70,8 +65,6 @@ def plan_once(url: str, overlay: Path, ids: list[str] = IDS) -> tuple[float, int
         with session_scope(engine) as session:
             sync_poll(session, key, tt, planned, overrides={}, overlay=str(overlay), actor="bench")
         elapsed = time.perf_counter() - start
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return elapsed, len(planned), sum(len(p.reminders) for p in planned), len(sent)
 
 

@@ -16,11 +16,12 @@ import datetime as dt
 import time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from benchmarks.databases import databases
 from store.db import get_engine, session_scope
 from store.models import Person, PersonRole, Poll, Reminder, WorkItem
+from store.scratch import statements
 from tasks.messaging.alerts import scan
 
 LONDON = ZoneInfo("Europe/London")
@@ -109,19 +110,11 @@ def check(url: str, as_of: dt.datetime) -> tuple[float, int, int]:
     """Seconds for one check, the messages it queued and the statements it sent (an executemany
     counts once: it is one call to the driver)."""
     engine = get_engine(url)
-    sent = []
-
-    def count(*_):
-        sent.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(engine) as sent:
         start = time.perf_counter()
         with session_scope(engine) as session:
             result = scan(session, as_of)
         elapsed = time.perf_counter() - start
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return elapsed, result.queued, len(sent)
 
 

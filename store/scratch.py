@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from store.db import dispose, get_engine, upgrade
 
@@ -47,3 +47,20 @@ def throwaway_schema(url: str, prefix: str = "pf") -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@contextmanager
+def statements(engine) -> Iterator[list[str]]:
+    """The statements sent to the database while the block runs (a multi-row INSERT or an
+    executemany is one call to the driver, so one statement): the tests and benchmarks that pin
+    how many a piece of work sends count them with this."""
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -1,8 +1,6 @@
 """Planning into the store, on SQLite and on PostgreSQL: idempotent, and exact about what moves."""
 
-import contextlib
-
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from store.models import (
     AuditEntry,
@@ -15,6 +13,7 @@ from store.models import (
     WorkItem,
 )
 from store.models.documents import Candidate, Document, DocumentDetails
+from store.scratch import statements
 from tests.support.helpers import PEOPLE, plan, seed_people
 
 TABLES = (Poll, Election, TimetableEvent, WorkItem, WorkDependency, Reminder, DateOverride, AuditEntry)
@@ -194,21 +193,6 @@ def stations_overlay(folder, council, stations):
     path = folder / f"{council}-{stations}.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-@contextlib.contextmanager
-def statements(engine):
-    """Counts the statements sent to the database (a multi-row INSERT or an executemany is one)."""
-    sent = []
-
-    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_planning_writes_set_based_whatever_the_number_of_work_items(store, tmp_path):

@@ -2,11 +2,10 @@
 writes are set-based, so a poll with a hundred more pieces of work due is checked with as many
 statements as a small one, on SQLite and PostgreSQL."""
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from store.models import AuditEntry, Notification, Poll, Reminder, WorkItem
+from store.scratch import statements
 from tasks.messaging import alerts
 from tests.support.helpers import london, plan, seed_people
 
@@ -33,26 +32,12 @@ def overlay(folder, tasks: int):
     return path
 
 
-@contextmanager
-def counted(engine):
-    sent = []
-
-    def count(*_):
-        sent.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def check(store, ids, folder, tasks):
     """Plan a poll with ``tasks`` extra pieces of work and check it at AS_OF: the poll, the
     statements the check sent, and what it found (which must be what it wrote)."""
     with store.session() as s:
         poll, *_ = plan(s, ids=ids, kinds=None, overlay=overlay(folder, tasks))
-    with counted(store.engine) as sent, store.session() as s:
+    with statements(store.engine) as sent, store.session() as s:
         result = alerts.scan(s, AS_OF)
     with store.session() as s:
         items = s.scalars(select(WorkItem).where(WorkItem.poll_id == poll.id)).all()
