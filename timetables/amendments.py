@@ -20,9 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from timetables import calendars, paths
+from timetables.datafiles import read_yaml
 from timetables.definitions import definitions
 from timetables.errors import DefinitionError
 
@@ -58,13 +59,8 @@ def user_file() -> Path:
 
 
 def read(path: Path) -> list[Amendment]:
-    if not path.exists():
-        return []
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return AmendmentsFile.model_validate(raw).amendments
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise DefinitionError(f"{path}: not a valid list of amendments: {exc}") from exc
+    found = read_yaml(path, AmendmentsFile, "list of amendments")
+    return found.amendments if found else []
 
 
 def load() -> list[Amendment]:

@@ -22,6 +22,7 @@ from dateutil.easter import easter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from timetables import paths
+from timetables.datafiles import read_yaml
 from timetables.errors import BankHolidayDataError, DefinitionError, OutsideCalendarError
 
 DIVISIONS = ("england-and-wales", "scotland", "northern-ireland")
@@ -129,13 +130,8 @@ class DiesNonFile(BaseModel):
 
 
 def read_dies_non(path: Path) -> list[DiesNon]:
-    if not path.exists():
-        return []
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return DiesNonFile.model_validate(raw).days
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise DefinitionError(f"{path}: not a valid list of days of mourning: {exc}") from exc
+    found = read_yaml(path, DiesNonFile, "list of days of mourning")
+    return found.days if found else []
 
 
 def load_dies_non() -> list[DiesNon]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from functools import cache
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from timetables import paths
+from timetables.datafiles import read_yaml
 from timetables.errors import DefinitionError
 
 SOURCE = paths.PACKAGE_DIR / "data" / "gaps.yaml"
@@ -33,10 +33,10 @@ class GapsFile(BaseModel):
 
 @cache
 def _all() -> tuple[Gap, ...]:
-    try:
-        return tuple(GapsFile.model_validate(yaml.safe_load(SOURCE.read_text(encoding="utf-8"))).gaps)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise DefinitionError(f"{SOURCE}: not a valid list of gaps: {exc}") from exc
+    found = read_yaml(SOURCE, GapsFile, "list of gaps")
+    if found is None:
+        raise DefinitionError(f"{SOURCE} is missing: it is part of pollflow")
+    return tuple(found.gaps)
 
 
 @cache
