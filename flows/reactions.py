@@ -27,14 +27,6 @@ MARGIN = dt.timedelta(seconds=5)
 POLL_SECONDS = 3.0
 
 
-def _add(total: DeliveryReport, report: DeliveryReport) -> None:
-    total.sent += report.sent
-    total.retrying += report.retrying
-    total.failed += report.failed
-    total.taken_over += report.taken_over
-    total.errors += report.errors
-
-
 @flow(name="deliver-outbox")
 def deliver_now(reason: str = "on demand", since: dt.datetime | None = None) -> dict:
     """Send whatever the outbox holds, at once (after a plan, a completion, a missed deadline).
@@ -47,7 +39,7 @@ def deliver_now(reason: str = "on demand", since: dt.datetime | None = None) -> 
     total, passes = DeliveryReport(), 0
     while True:
         started = dt.datetime.now(dt.UTC)
-        _add(total, deliver_outbox())
+        total.add(deliver_outbox())
         passes += 1
         if until is None or started >= until:
             break

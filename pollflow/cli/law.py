@@ -112,12 +112,9 @@ def _live_polls(kind: str, poll: dt.date, nations: tuple[str, ...]) -> list[str]
 
 def _replan(out, key: str, who: str) -> None:
     """What `pollflow replan` does: recompute, keep dates set by hand, tell the owners what moved."""
+    from pollflow.cli.work import print_replanned
     from pollflow.runtime import run_flow
     from tasks.planning import replan_poll
 
     checked = replan_poll(key, None, {}, [])
-    result = run_flow("replan:replan", out, election_id=key, actor=who, plan=checked)
-    moved = [*result["events_moved"], *result["work_moved"]]
-    out.print(f"Replanned {result['poll_key']}: {len(moved)} dates moved; their owners are told.")
-    for m in moved[:20]:
-        out.print(f"  {m['key']}: {m['from'][:16]} -> {m['to'][:16]}")
+    print_replanned(out, run_flow("replan:replan", out, election_id=key, actor=who, plan=checked))

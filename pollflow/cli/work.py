@@ -317,10 +317,15 @@ def replan(
         actor=who,
         plan=checked,
     )
+    print_replanned(out, result)
+
+
+def print_replanned(out, result: dict) -> None:
+    """What a replan moved (`pollflow replan`, and `pollflow law amend` for each poll it touches)."""
     moved = result["events_moved"] + result["work_moved"]
     out.print(
         f"Replanned {result['poll_key']}: {len(result['events_moved'])} statutory events and "
-        f"{len(result['work_moved'])} work items moved."
+        f"{len(result['work_moved'])} work items moved; their owners are told."
     )
     for m in moved[:40]:
         out.print(f"  {m['key']}: {m['from'][:16]} -> {m['to'][:16]}")

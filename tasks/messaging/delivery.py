@@ -48,6 +48,16 @@ class DeliveryReport:
     taken_over: int = 0  # messages another sender took over after this one's lease ran out
     gathered: dict = field(default_factory=dict)  # what the alert policy held, gathered, left to the digest
 
+    def add(self, other: DeliveryReport) -> None:
+        """Count ``other`` (another pass of the same run) in with this one."""
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.taken_over += other.taken_over
+        self.errors += other.errors
+        for key, n in other.gathered.items():
+            self.gathered[key] = self.gathered.get(key, 0) + n
+
     def summary(self) -> dict:
         return {
             "sent": self.sent,
